@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/drawbridge-gw/drawbridge/internal/config"
+	"github.com/drawbridge-gw/drawbridge/internal/demo"
+	"github.com/drawbridge-gw/drawbridge/internal/gateway"
+)
+
+func newDemoCmd() *cobra.Command {
+	var listen, adminListen string
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the gateway in front of a built-in shop API and print a tour",
+		Long: `Start a small built-in shop API (products, favourites, orders) on a free
+loopback port, put the gateway in front of it, and print a tour: commands to
+try and what each answers and why. Needs no external service.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runDemo(ctx, cmd, listen, adminListen, quiet)
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "gateway address")
+	cmd.Flags().StringVar(&adminListen, "admin-listen", "127.0.0.1:9090", "admin address (metrics, health)")
+	cmd.Flags().BoolVar(&quiet, "quiet", false, "do not write the decision log to stderr")
+	return cmd
+}
+
+func runDemo(ctx context.Context, cmd *cobra.Command, listen, adminListen string, quiet bool) error {
+	shopLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	shop := &http.Server{Handler: (&demo.Shop{}).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = shop.Serve(shopLn) }()
+	defer shop.Close()
+
+	vars := map[string]string{
+		"LISTEN":       listen,
+		"ADMIN_LISTEN": adminListen,
+		"UPSTREAM":     "http://" + shopLn.Addr().String(),
+	}
+	src := config.Source{LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
+	f, err := config.Parse("demo.yaml", demo.Config, src)
+	if err != nil {
+		return fmt.Errorf("demo config: %w", err)
+	}
+	if quiet {
+		f.Config.Log.Output = os.DevNull
+	}
+	out := cmd.OutOrStdout()
+	err = runGateway(ctx, f, runOptions{
+		stdout: out,
+		stderr: cmd.ErrOrStderr(),
+		started: func(s *gateway.Server) {
+			gw, admin := s.Addr().String(), s.AdminAddr().String()
+			demo.PrintTour(out, gw, admin, demo.Tour(gw, admin))
+		},
+	})
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "listen" {
+		return fmt.Errorf("%w (is another demo running? choose other ports with --listen and --admin-listen)", err)
+	}
+	return err
+}

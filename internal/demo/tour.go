@@ -1,0 +1,132 @@
+package demo
+
+import (
+	_ "embed"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Config is the demo's gateway config, with ${LISTEN}, ${ADMIN_LISTEN} and
+// ${UPSTREAM} to fill in.
+//
+//go:embed demo.yaml
+var Config []byte
+
+// Step is one command of the tour and the answer it promises.
+type Step struct {
+	// Say explains what the step shows.
+	Say string
+	// Cmd is a shell command (curl) to run.
+	Cmd string
+	// Status is the HTTP status the command receives.
+	Status int
+	// Reason is the problem reason code of a refusal ("" for success).
+	Reason string
+	// Contains is text the response body contains.
+	Contains string
+	// Why explains the answer.
+	Why string
+}
+
+// Tour returns the tour's steps for a gateway at gw (host:port) with its
+// admin listener at admin.
+func Tour(gw, admin string) []Step {
+	base := "http://" + gw
+	app := "-A 'ShopApp/1.4 (iPhone; iOS 18.1)'"
+	return []Step{
+		{
+			Say:      "An app's request for the catalogue passes every layer and reaches the shop API.",
+			Cmd:      "curl -s " + app + " " + base + "/api/products",
+			Status:   200,
+			Contains: `"products"`,
+			Why:      "route shop matched /api/; cors (no Origin: not a browser call), useragent and headers allowed it.",
+		},
+		{
+			Say:    "The same request with curl's own User-Agent is refused.",
+			Cmd:    "curl -s " + base + "/api/products",
+			Status: 403,
+			Reason: "useragent.denied",
+			Why:    "curl/* is on the deny list. A weak layer: the previous step passed by claiming to be the app. Later layers (tokens, app attestation) prove who and what is calling.",
+		},
+		{
+			Say:    "The shop's admin API is only for the office network.",
+			Cmd:    "curl -s " + app + " " + base + "/api/admin/stats",
+			Status: 403,
+			Reason: "ip.denied",
+			Why:    "route admin allows 10.0.0.0/8 only; you are 127.0.0.1.",
+		},
+		{
+			Say:    "Claiming an office address in X-Forwarded-For does not help.",
+			Cmd:    "curl -s " + app + " -H 'X-Forwarded-For: 10.0.0.7' " + base + "/api/admin/stats",
+			Status: 403,
+			Reason: "ip.denied",
+			Why:    "no trusted_proxies are configured, so the client address is the TCP peer and forwarded headers are ignored.",
+		},
+		{
+			Say:      "The upstream is told the real client address, whatever the client claims.",
+			Cmd:      "curl -s " + app + " -H 'X-Real-IP: 10.0.0.7' -H 'X-Forwarded-For: 10.0.0.7' " + base + "/api/whoami",
+			Status:   200,
+			Contains: `"x_real_ip":"127.0.0.1"`,
+			Why:      "the gateway strips client-sent address headers and sets X-Forwarded-For, X-Real-IP and X-Request-Id itself.",
+		},
+		{
+			Say:      "Encoded paths are normalised once: /%61pi/products is judged and forwarded as /api/products.",
+			Cmd:      "curl -s " + app + " " + base + "/%61pi/products",
+			Status:   200,
+			Contains: `"products"`,
+			Why:      "unreserved characters are decoded before routing, so policies and the upstream see the same path.",
+		},
+		{
+			Say:    "Dot segments cannot climb out of a route: /api/../admin/stats is /admin/stats, which no route serves.",
+			Cmd:    "curl -s --path-as-is " + app + " " + base + "/api/../admin/stats",
+			Status: 404,
+			Reason: "route.not_found",
+			Why:    "requests no route matches are refused and never forwarded.",
+		},
+		{
+			Say:    "An encoded slash has no single safe reading and is refused.",
+			Cmd:    "curl -s --path-as-is " + app + " " + base + "/api/products/..%2f..%2fadmin/stats",
+			Status: 400,
+			Reason: "path.encoded_separator",
+			Why:    "%2F, backslashes, double encoding and ';' path parameters are refused before routing.",
+		},
+		{
+			Say:    "A browser page from another origin cannot call the API.",
+			Cmd:    "curl -s -X OPTIONS " + app + " -H 'Origin: https://evil.example' -H 'Access-Control-Request-Method: POST' " + base + "/api/orders",
+			Status: 403,
+			Reason: "cors.preflight_denied",
+			Why:    "only https://shop.example is on the CORS allow-list.",
+		},
+		{
+			Say:    "The gateway's metrics are not on the API listener.",
+			Cmd:    "curl -s " + app + " " + base + "/metrics",
+			Status: 404,
+			Reason: "route.not_found",
+			Why:    "metrics, health and readiness live on the separate admin listener.",
+		},
+		{
+			Say:      "Every decision is counted on the admin listener.",
+			Cmd:      "curl -s http://" + admin + "/metrics",
+			Status:   200,
+			Contains: "drawbridge_decisions_total",
+			Why:      "each request is one decision: counted by route, layer, decision and reason, and logged as one JSON line.",
+		},
+	}
+}
+
+// PrintTour writes the tour.
+func PrintTour(w io.Writer, gw, admin string, steps []Step) {
+	fmt.Fprintf(w, "drawbridge demo: the gateway listens on http://%s, in front of a small shop API.\n", gw)
+	fmt.Fprintf(w, "Metrics, health and readiness: http://%s/metrics, /healthz, /readyz. Decision log: stderr.\n\n", admin)
+	fmt.Fprintf(w, "Try these (in another terminal):\n\n")
+	for i, s := range steps {
+		fmt.Fprintf(w, "%d. %s\n   $ %s\n", i+1, s.Say, s.Cmd)
+		answer := fmt.Sprintf("%d", s.Status)
+		if s.Reason != "" {
+			answer += " " + s.Reason
+		}
+		fmt.Fprintf(w, "   -> %s: %s\n\n", answer, s.Why)
+	}
+	fmt.Fprintln(w, strings.TrimSpace(`Refusals are application/problem+json with a stable "reason" code. Press Ctrl-C to stop.`))
+}

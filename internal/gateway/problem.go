@@ -1,0 +1,170 @@
+package gateway
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Denial is a policy's refusal of a request. The Reason is a stable code
+// "layer.reason" that clients and operators can rely on; the HTTP status
+// and the public text come from the reason table in this file, so that a
+// layer never chooses a status code itself.
+type Denial struct {
+	Reason string
+	// Header holds extra response fields (Retry-After, WWW-Authenticate).
+	Header http.Header
+	// Cause is logged with the decision, never sent to the client.
+	Cause error
+}
+
+func (d *Denial) Error() string {
+	if d.Cause != nil {
+		return "denied: " + d.Reason + ": " + d.Cause.Error()
+	}
+	return "denied: " + d.Reason
+}
+
+// Deny returns a Denial with the given reason code.
+func Deny(reason string) *Denial { return &Denial{Reason: reason} }
+
+// Reasoner is implemented by domain errors (token, attestation, ...) that
+// carry a stable reason code. The gateway turns them into denials.
+type Reasoner interface{ Reason() string }
+
+// reasonInfo is the public face of a reason code.
+type reasonInfo struct {
+	status int
+	detail string // a fixed sentence for the client; never internal detail
+}
+
+// reasonTable maps every reason code the gateway can answer with to its
+// status and public text. It is the one place where reasons become HTTP.
+var reasonTable = map[string]reasonInfo{
+	// Request framing (internal/httpwire) and paths (internal/urlpath).
+	"framing.bad_request_line":      {400, "The request line is malformed."},
+	"framing.uri_too_long":          {414, "The request target is too long."},
+	"framing.headers_too_large":     {431, "The request header section is too large."},
+	"framing.bad_header":            {400, "A request header field is malformed."},
+	"framing.bare_lf":               {400, "Lines must end with CRLF."},
+	"framing.bad_host":              {400, "The Host header is missing, repeated or malformed."},
+	"framing.cl_te":                 {400, "A request must not carry both Content-Length and Transfer-Encoding."},
+	"framing.bad_content_length":    {400, "The Content-Length header is malformed or repeated."},
+	"framing.bad_transfer_encoding": {400, "Only Transfer-Encoding: chunked is accepted."},
+	"framing.bad_chunk":             {400, "The chunked request body is malformed."},
+	"framing.h2c_upgrade":           {400, "Upgrading to h2c is not allowed."},
+	"framing.bad_connection":        {400, "The Connection header names a field that cannot be hop-by-hop."},
+	"framing.method_not_allowed":    {405, "This request method is not accepted."},
+	"framing.bad_version":           {505, "Only HTTP/1.1 and HTTP/1.0 are accepted here."},
+	"path.bad_encoding":             {400, "The request path has malformed or double percent-encoding."},
+	"path.encoded_separator":        {400, "The request path contains an encoded or backslash separator."},
+	"path.control_character":        {400, "The request path contains control characters or spaces."},
+	"path.non_ascii":                {400, "The request path contains raw non-ASCII bytes."},
+	"path.bad_utf8":                 {400, "The request path decodes to invalid UTF-8."},
+	"path.semicolon":                {400, "Path parameters (;) are not accepted."},
+	"path.above_root":               {400, "The request path climbs above the root."},
+	"path.not_absolute":             {400, "The request target must be an absolute path."},
+	"path.fragment":                 {400, "The request target must not contain a fragment."},
+
+	// Gateway-level request checks.
+	"route.not_found":             {404, "No route serves this path."},
+	"route.method_not_allowed":    {405, "This method is not allowed on this route."},
+	"request.body_too_large":      {413, "The request body is larger than this route accepts."},
+	"request.upgrade_not_allowed": {400, "Protocol upgrades are not allowed on this route."},
+	"upstream.unavailable":        {502, "The upstream service could not be reached."},
+	"upstream.timeout":            {504, "The upstream service did not answer in time."},
+	"gateway.internal":            {500, "The gateway could not process this request."},
+	"gateway.shutting_down":       {503, "The gateway is shutting down."},
+
+	// First policies.
+	"ip.denied":             {403, "Requests from this network are not allowed on this route."},
+	"useragent.denied":      {403, "This client is not allowed on this route."},
+	"useragent.missing":     {403, "A User-Agent header is required on this route."},
+	"headers.missing":       {400, "A required request header is missing."},
+	"headers.forbidden":     {400, "The request carries a header this route does not accept."},
+	"cors.origin_denied":    {403, "This origin is not allowed to call this API."},
+	"cors.preflight_denied": {403, "The CORS preflight request is not allowed."},
+}
+
+// reasonStatus is the status of a reason, 403 for codes missing from the
+// table (a refusal is never turned into success by a typo).
+func reasonStatus(reason string) int {
+	if ri, ok := reasonTable[reason]; ok {
+		return ri.status
+	}
+	return http.StatusForbidden
+}
+
+func reasonDetail(reason string) string {
+	if ri, ok := reasonTable[reason]; ok {
+		return ri.detail
+	}
+	return "The request was refused."
+}
+
+// Reasons returns every reason code the gateway declares.
+func Reasons() []string {
+	out := make([]string, 0, len(reasonTable))
+	for r := range reasonTable {
+		out = append(out, r)
+	}
+	return out
+}
+
+// ProblemTypePrefix prefixes a reason code to form an RFC 9457 problem
+// type URI; the code alone lets clients branch on the outcome.
+const ProblemTypePrefix = "urn:drawbridge:problem:"
+
+// asDenial turns any error a policy returns into a Denial; unknown errors
+// become gateway.internal, so that a failing layer fails closed.
+func asDenial(err error) *Denial {
+	var d *Denial
+	if errors.As(err, &d) {
+		return d
+	}
+	var r Reasoner
+	if errors.As(err, &r) {
+		return &Denial{Reason: r.Reason(), Cause: err}
+	}
+	return &Denial{Reason: "gateway.internal", Cause: err}
+}
+
+// writeProblem renders an RFC 9457 application/problem+json body.
+func writeProblem(w http.ResponseWriter, d *Denial, requestID string, extra http.Header) int {
+	status := reasonStatus(d.Reason)
+	h := w.Header()
+	for k, vs := range extra {
+		h[k] = vs
+	}
+	for k, vs := range d.Header {
+		h[k] = vs
+	}
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	var b strings.Builder
+	b.Grow(256)
+	b.WriteString(`{"type":"`)
+	b.WriteString(ProblemTypePrefix)
+	b.WriteString(d.Reason)
+	b.WriteString(`","title":"`)
+	b.WriteString(http.StatusText(status))
+	b.WriteString(`","status":`)
+	b.WriteString(strconv.Itoa(status))
+	b.WriteString(`,"detail":`)
+	b.WriteString(strconv.Quote(reasonDetail(d.Reason)))
+	b.WriteString(`,"reason":"`)
+	b.WriteString(d.Reason)
+	b.WriteString(`"`)
+	if requestID != "" {
+		b.WriteString(`,"request_id":"`)
+		b.WriteString(requestID)
+		b.WriteString(`"`)
+	}
+	b.WriteString("}\n")
+	h.Set("Content-Length", strconv.Itoa(b.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(b.String()))
+	return status
+}

@@ -1,0 +1,96 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// Scope is the per-request state every layer reads and annotates. One
+// Scope lives in the request context for the life of a request.
+type Scope struct {
+	// Request is the client's request. Policies must not change it; they
+	// annotate the Scope instead.
+	Request *http.Request
+	// RouteName is the name of the matched route.
+	RouteName string
+	// ClientIP is the client's address: the TCP peer, or, behind trusted
+	// proxies, the right-most untrusted X-Forwarded-For entry.
+	ClientIP netip.Addr
+	// Path is the normalised, escaped path that is judged and forwarded.
+	Path string
+	// OriginalTarget is the request target exactly as the client sent it,
+	// for layers that verify what the client signed.
+	OriginalTarget string
+	// Secure reports whether the client reached the gateway over TLS (or a
+	// trusted proxy says it did).
+	Secure bool
+	// RequestID identifies the request in logs, upstream headers and
+	// problem bodies.
+	RequestID string
+	// Start is when the gateway began handling the request.
+	Start time.Time
+
+	route          *route
+	peerTrusted    bool
+	upstreamHeader http.Header
+	responseHeader http.Header
+	layer          string
+	reason         string
+	cause          error
+	upgrade        bool
+}
+
+// SetUpstreamHeader sets a header the gateway vouches for on the forwarded
+// request. It is applied after hop-by-hop fields are stripped, so a
+// client's Connection header cannot remove it, and any copy the client sent
+// is replaced.
+func (s *Scope) SetUpstreamHeader(name, value string) {
+	if s.upstreamHeader == nil {
+		s.upstreamHeader = make(http.Header, 4)
+	}
+	s.upstreamHeader.Set(name, value)
+}
+
+// SetResponseHeader sets a header on the response to the client, whether
+// the request is forwarded or denied.
+func (s *Scope) SetResponseHeader(name, value string) {
+	if s.responseHeader == nil {
+		s.responseHeader = make(http.Header, 8)
+	}
+	s.responseHeader.Set(name, value)
+}
+
+// AddResponseHeader adds a value to a response header (Vary).
+func (s *Scope) AddResponseHeader(name, value string) {
+	if s.responseHeader == nil {
+		s.responseHeader = make(http.Header, 8)
+	}
+	s.responseHeader.Add(name, value)
+}
+
+type scopeKey struct{}
+
+// ScopeFrom returns the Scope of a request handled by the gateway.
+func ScopeFrom(ctx context.Context) *Scope {
+	s, _ := ctx.Value(scopeKey{}).(*Scope)
+	return s
+}
+
+var scopePool = sync.Pool{New: func() any { return new(Scope) }}
+
+func getScope() *Scope { return scopePool.Get().(*Scope) }
+
+func putScope(s *Scope) {
+	uh, rh := s.upstreamHeader, s.responseHeader
+	clear(uh)
+	clear(rh)
+	*s = Scope{upstreamHeader: uh, responseHeader: rh}
+	scopePool.Put(s)
+}
+
+func withScope(ctx context.Context, s *Scope) context.Context {
+	return context.WithValue(ctx, scopeKey{}, s)
+}

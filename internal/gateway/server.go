@@ -1,0 +1,300 @@
+package gateway
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/http2"
+
+	"github.com/drawbridge-gw/drawbridge/internal/config"
+	"github.com/drawbridge-gw/drawbridge/internal/httpwire"
+)
+
+// Server runs the gateway's listeners: the API listener (plain HTTP/1.1,
+// or TLS with HTTP/1.1 and HTTP/2) and the admin listener.
+//
+// It accepts connections itself rather than leaving that to net/http, for
+// three reasons: every HTTP/1 connection must pass through the framing
+// guard before net/http parses it; TLS connections that negotiate h2 must
+// go to the HTTP/2 server directly (net/http only recognises its own
+// *tls.Conn); and connection caps must act before a connection costs a
+// goroutine and a TLS handshake.
+type Server struct {
+	gw     *Gateway
+	log    *slog.Logger
+	cfg    config.Config // the listener settings in force since Start
+	guard  *httpwire.Guard
+	limit  *connLimiter
+	cert   atomic.Pointer[tls.Certificate]
+	ready  atomic.Bool
+	closed atomic.Bool
+
+	ln      net.Listener
+	adminLn net.Listener
+	h1      *http.Server
+	h1ln    *chanListener
+	h2      *http2.Server
+	admin   *http.Server
+	h2conns sync.WaitGroup
+}
+
+// NewServer prepares a server for the config f, which must already be in
+// force in gw. Listener settings (addresses, TLS, limits) are read once
+// here; a reload that changes them is logged as needing a restart.
+func NewServer(gw *Gateway, f *config.File, logger *slog.Logger) (*Server, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	cfg := *f.Config
+	l := cfg.Limits
+	s := &Server{
+		gw:  gw,
+		log: logger,
+		cfg: cfg,
+		guard: httpwire.NewGuard(httpwire.Limits{
+			MaxHeaderBytes:      int(l.MaxHeaderBytes),
+			MaxRequestLineBytes: int(l.MaxRequestLineBytes),
+			MaxHeaderCount:      l.MaxHeaderCount,
+		}),
+		limit: &connLimiter{max: l.MaxConnections, maxPerIP: l.MaxConnectionsPerIP},
+	}
+	gw.SetGuard(s.guard)
+	if cfg.TLS.Enabled() {
+		if err := s.loadCert(cfg.TLS); err != nil {
+			return nil, err
+		}
+	}
+	s.h1 = &http.Server{
+		Handler:           gw,
+		ReadHeaderTimeout: l.ReadHeaderTimeout.D(),
+		ReadTimeout:       l.ReadTimeout.D(),
+		WriteTimeout:      l.WriteTimeout.D(),
+		IdleTimeout:       l.IdleTimeout.D(),
+		MaxHeaderBytes:    int(l.MaxHeaderBytes),
+		ConnContext:       connContext,
+		ErrorLog:          gw.errorLog,
+	}
+	s.h2 = &http2.Server{
+		MaxConcurrentStreams: 250,
+		IdleTimeout:          l.IdleTimeout.D(),
+		MaxReadFrameSize:     1 << 20,
+	}
+	if err := http2.ConfigureServer(s.h1, s.h2); err != nil {
+		return nil, err
+	}
+	s.h1.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
+	return s, nil
+}
+
+func (s *Server) loadCert(t config.TLS) error {
+	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+	if err != nil {
+		return fmt.Errorf("tls: loading %s and %s: %w", t.CertFile, t.KeyFile, err)
+	}
+	s.cert.Store(&cert)
+	return nil
+}
+
+// Start binds the listeners. After it returns, Addr and AdminAddr are set.
+func (s *Server) Start() error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
+	}
+	s.ln = ln
+	s.h1ln = newChanListener(ln.Addr())
+	if s.cfg.Admin.Listen != "" {
+		aln, err := net.Listen("tcp", s.cfg.Admin.Listen)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("admin listen %s: %w", s.cfg.Admin.Listen, err)
+		}
+		s.adminLn = aln
+		s.admin = &http.Server{Handler: s.adminHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: s.gw.errorLog}
+	}
+	return nil
+}
+
+// Addr is the API listener's address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// AdminAddr is the admin listener's address, or nil.
+func (s *Server) AdminAddr() net.Addr {
+	if s.adminLn == nil {
+		return nil
+	}
+	return s.adminLn.Addr()
+}
+
+// Serve serves until ctx is done, then shuts down gracefully: it stops
+// accepting (new connections are refused), lets requests in flight finish
+// for up to limits.shutdown_timeout, and closes what remains.
+func (s *Server) Serve(ctx context.Context) error {
+	errc := make(chan error, 3)
+	go func() { errc <- s.h1.Serve(s.h1ln) }()
+	if s.admin != nil {
+		go func() { errc <- s.admin.Serve(s.adminLn) }()
+	}
+	acceptDone := make(chan struct{})
+	go func() { defer close(acceptDone); s.acceptLoop() }()
+	s.ready.Store(true)
+	s.log.Info("serving", "listen", s.ln.Addr().String(), "tls", s.cfg.TLS.Enabled(), "admin", addrOrEmpty(s.AdminAddr()))
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	s.shutdown()
+	<-acceptDone
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	return serveErr
+}
+
+func (s *Server) shutdown() {
+	s.ready.Store(false)
+	s.closed.Store(true)
+	s.log.Info("shutting down", "timeout", s.cfg.Limits.ShutdownTimeout.D().String())
+	_ = s.ln.Close()
+	_ = s.h1ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Limits.ShutdownTimeout.D())
+	defer cancel()
+	if err := s.h1.Shutdown(ctx); err != nil {
+		s.log.Warn("shutdown timed out; closing remaining connections", "error", err.Error())
+		_ = s.h1.Close()
+	}
+	h2done := make(chan struct{})
+	go func() { s.h2conns.Wait(); close(h2done) }()
+	select {
+	case <-h2done:
+	case <-ctx.Done():
+	}
+	if s.admin != nil {
+		_ = s.admin.Shutdown(ctx)
+	}
+	s.log.Info("stopped")
+}
+
+func (s *Server) acceptLoop() {
+	var backoff time.Duration
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			if s.closed.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors and the like: wait, do not spin.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.log.Warn("accept failed", "error", err.Error(), "retry_in", backoff.String())
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		s.admit(c)
+	}
+}
+
+// admit applies connection caps and hands the connection on.
+func (s *Server) admit(c net.Conn) {
+	ip := netip.Addr{}
+	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+		ip = ap.Addr().Unmap()
+	}
+	if ok, reason := s.limit.acquire(ip); !ok {
+		s.gw.metrics.connsRefused.WithLabelValues(reason).Inc()
+		_ = c.Close()
+		return
+	}
+	s.gw.metrics.connsActive.Inc()
+	lc := &limitedConn{Conn: c, release: func() {
+		s.limit.release(ip)
+		s.gw.metrics.connsActive.Dec()
+	}}
+	if s.cert.Load() == nil {
+		s.h1ln.push(s.guard.Wrap(lc))
+		return
+	}
+	go s.handshake(lc)
+}
+
+func (s *Server) tlsConfig() *tls.Config {
+	min := uint16(tls.VersionTLS12)
+	if s.cfg.TLS.MinVersion == "1.3" {
+		min = tls.VersionTLS13
+	}
+	protos := []string{"h2", "http/1.1"}
+	if s.cfg.TLS.DisableHTTP2 {
+		protos = []string{"http/1.1"}
+	}
+	return &tls.Config{
+		MinVersion: min,
+		NextProtos: protos,
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			return s.cert.Load(), nil
+		},
+	}
+}
+
+func (s *Server) handshake(c net.Conn) {
+	tc := tls.Server(c, s.tlsConfig())
+	_ = tc.SetDeadline(time.Now().Add(s.cfg.Limits.ReadHeaderTimeout.D()))
+	if err := tc.Handshake(); err != nil {
+		s.gw.metrics.connsRefused.WithLabelValues("tls_handshake").Inc()
+		_ = tc.Close()
+		return
+	}
+	_ = tc.SetDeadline(time.Time{})
+	if tc.ConnectionState().NegotiatedProtocol == "h2" {
+		s.h2conns.Add(1)
+		defer s.h2conns.Done()
+		if s.closed.Load() {
+			_ = tc.Close()
+			return
+		}
+		ctx := context.WithValue(context.Background(), connKey{}, &connInfo{tls: true})
+		s.h2.ServeConn(tc, &http2.ServeConnOpts{Context: ctx, BaseConfig: s.h1, Handler: s.gw})
+		_ = tc.Close()
+		return
+	}
+	s.h1ln.push(s.guard.Wrap(tc))
+}
+
+// Reload puts f in force: routes and policies at once, the TLS certificate
+// re-read from its files. Listener settings need a restart; a change to
+// them is logged and otherwise ignored.
+func (s *Server) Reload(f *config.File) error {
+	if err := s.gw.Load(f); err != nil {
+		return err
+	}
+	nc := f.Config
+	if nc.TLS.Enabled() && s.cfg.TLS.Enabled() {
+		if err := s.loadCert(nc.TLS); err != nil {
+			s.log.Error("TLS certificate reload failed; keeping the old certificate", "error", err.Error())
+		}
+	}
+	if nc.Listen != s.cfg.Listen || nc.Admin != s.cfg.Admin || nc.Limits != s.cfg.Limits || nc.TLS.Enabled() != s.cfg.TLS.Enabled() {
+		s.log.Warn("listener settings changed; they take effect after a restart", "fields", "listen, admin, tls, limits")
+	}
+	return nil
+}
+
+// Ready reports whether the server is serving and not shutting down.
+func (s *Server) Ready() bool { return s.ready.Load() && s.gw.cur.Load() != nil }
+
+func addrOrEmpty(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
