@@ -15,6 +15,8 @@ func newConfigCmd() *cobra.Command {
 		Short: "Check configs and print the config schema",
 		Args:  noSubcommandArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		// For noSubcommandArgs: cobra's root uses 2 too.
+		SuggestionsMinimumDistance: 2,
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "check FILE",

@@ -29,6 +29,13 @@ loopback port, put the gateway in front of it, and print a tour: commands to
 try and what each answers and why. Needs no external service.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Checked here so that a bad flag is a usage error naming the
+			// flag, not a problem at a line of the embedded demo.yaml.
+			for _, f := range []struct{ name, addr string }{{"--listen", listen}, {"--admin-listen", adminListen}} {
+				if _, _, err := net.SplitHostPort(f.addr); err != nil {
+					return usagef("%s wants host:port such as 127.0.0.1:8080, got %q", f.name, f.addr)
+				}
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return runDemo(ctx, cmd, listen, adminListen, quiet)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -81,15 +82,24 @@ func runGateway(ctx context.Context, f *config.File, o runOptions) error {
 	if o.started != nil {
 		o.started(srv)
 	}
+	// The watcher logs through aw, which panics on writes after the
+	// deferred Close: stop it and wait for it before returning, also when
+	// Serve fails on its own.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var watching sync.WaitGroup
 	if o.watch != "" {
 		w := &gateway.Watcher{Path: o.watch, Source: o.source, Apply: srv.Reload, Logger: logger}
-		go func() {
+		watching.Go(func() {
 			if err := w.Run(ctx); err != nil {
 				logger.Error("config watcher stopped; reload with SIGHUP only", "error", err.Error())
 			}
-		}()
+		})
 	}
-	return srv.Serve(ctx)
+	err = srv.Serve(ctx)
+	cancel()
+	watching.Wait()
+	return err
 }
 
 func logOutput(name string, stdout, stderr io.Writer) (io.Writer, func(), error) {
