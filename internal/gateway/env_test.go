@@ -365,3 +365,7 @@ func rawResponse(t *testing.T, s string) *http.Response {
 	}
 	return resp
 }
+
+func testLogger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(reasonRecorder{}, nil))
+}

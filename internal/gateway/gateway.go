@@ -39,6 +39,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -202,12 +203,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := g.cur.Load()
 	s := getScope()
 	defer putScope(s)
+	defer g.recoverPanic(w, s, c)
 	s.Start = g.now()
 	s.Request = r
 	s.OriginalTarget = r.RequestURI
 	s.RequestID = newRequestID()
 	if c == nil {
-		g.deny(w, s, nil, "gateway", Deny("gateway.shutting_down"))
+		g.deny(w, s, nil, "gateway", Deny("gateway.not_ready"))
 		return
 	}
 	if gd := g.guard.Load(); gd != nil {
@@ -222,7 +224,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.deny(w, s, c, "framing", d)
 		return
 	}
-	path, err := urlpath.Normalize(r.URL.EscapedPath(), c.pathOpts)
+	path, err := urlpath.Normalize(targetPath(r), c.pathOpts)
 	if err != nil {
 		g.deny(w, s, c, "path", asDenial(err))
 		return
@@ -249,6 +251,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, st := range rt.steps {
+		s.layer = st.layer
 		if err := st.policy.Decide(s); err != nil {
 			if rep, ok := err.(*Reply); ok {
 				g.reply(w, s, c, st.layer, rep)
@@ -269,8 +272,25 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = rc.SetWriteDeadline(time.Time{})
 	}
 	s.layer = ""
+	s.forwarding = true
 	rt.proxy.rp.ServeHTTP(w, r.WithContext(withScope(r.Context(), s)))
 	g.finish(s, c, rt.metrics, "allow")
+}
+
+// recoverPanic turns a panic in the request's own handling (a policy bug)
+// into a gateway.internal refusal: the request fails closed and the process
+// lives on. Panics while forwarding (http.ErrAbortHandler when a client
+// goes away mid-response) belong to net/http.
+func (g *Gateway) recoverPanic(w http.ResponseWriter, s *Scope, c *compiled) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler || s.forwarding {
+		panic(v)
+	}
+	g.log.Error("panic while handling a request; refused it", "request_id", s.RequestID, "layer", s.layer, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	g.deny(w, s, c, s.layer, &Denial{Reason: "gateway.internal", Cause: fmt.Errorf("panic: %v", v)})
 }
 
 // clientAddr sets the client address and scheme. Behind trusted proxies it
@@ -307,6 +327,22 @@ func (g *Gateway) clientAddr(s *Scope, c *compiled) {
 			}
 		}
 	}
+}
+
+// targetPath is the path of the request target exactly as the client sent
+// it: normalisation starts from the client's bytes, not from net/http's
+// re-escaped reading of them.
+func targetPath(r *http.Request) string {
+	t := r.RequestURI
+	if i := strings.Index(t, "://"); t == "" || (i > 0 && t[0] != '/') {
+		// A request built in process, or the absolute form (RFC 9112
+		// §3.2.2): the parsed URL has the path.
+		return r.URL.EscapedPath()
+	}
+	if i := strings.IndexByte(t, '?'); i >= 0 {
+		t = t[:i]
+	}
+	return t
 }
 
 // stripConnectionFields removes the fields a client named in Connection

@@ -75,7 +75,7 @@ var reasonTable = map[string]reasonInfo{
 	"upstream.unavailable":        {502, "The upstream service could not be reached."},
 	"upstream.timeout":            {504, "The upstream service did not answer in time."},
 	"gateway.internal":            {500, "The gateway could not process this request."},
-	"gateway.shutting_down":       {503, "The gateway is shutting down."},
+	"gateway.not_ready":           {503, "The gateway is not ready to serve."},
 
 	// First policies.
 	"ip.denied":             {403, "Requests from this network are not allowed on this route."},

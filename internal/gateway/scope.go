@@ -41,6 +41,7 @@ type Scope struct {
 	reason         string
 	cause          error
 	upgrade        bool
+	forwarding     bool
 }
 
 // SetUpstreamHeader sets a header the gateway vouches for on the forwarded
