@@ -89,12 +89,8 @@ func runGateway(ctx context.Context, f *config.File, o runOptions) error {
 	defer cancel()
 	var watching sync.WaitGroup
 	if o.watch != "" {
-		w := &gateway.Watcher{Path: o.watch, Source: o.source, Apply: srv.Reload, Logger: logger}
-		watching.Go(func() {
-			if err := w.Run(ctx); err != nil {
-				logger.Error("config watcher stopped; reload with SIGHUP only", "error", err.Error())
-			}
-		})
+		w := &gateway.Watcher{Path: o.watch, Source: o.source, Apply: srv.Reload, Logger: logger, Metrics: metrics}
+		watching.Go(func() { _ = w.Run(ctx) })
 	}
 	err = srv.Serve(ctx)
 	cancel()

@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"bufio"
 	"errors"
 	"net"
 	"net/http"
@@ -156,5 +157,30 @@ func TestPathRefusalsBehindTheGuard(t *testing.T) {
 		if rec.Code != 400 || !strings.Contains(rec.Body.String(), `"reason":"`+reason+`"`) {
 			t.Errorf("%q: %d %s, want 400 %s", target, rec.Code, rec.Body, reason)
 		}
+	}
+}
+
+// TestIncompleteBody: a client that stops in the middle of its body is
+// answered as the client's fault, not the upstream's.
+func TestIncompleteBody(t *testing.T) {
+	e := startEnv(t, basicYAML)
+	c, err := net.Dial("tcp", e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, _ = c.Write([]byte("POST /api/upload HTTP/1.1\r\nHost: x\r\nUser-Agent: Mozilla/5.0\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel"))
+	time.Sleep(50 * time.Millisecond)
+	_ = c.(*net.TCPConn).CloseWrite()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 400 || readProblem(t, resp).Reason != "request.body_incomplete" {
+		t.Fatalf("status = %d", resp.StatusCode)
+	}
+	if strings.Contains(e.logs.String(), "upstream.") {
+		t.Errorf("blamed on the upstream: %s", e.logs.String())
 	}
 }

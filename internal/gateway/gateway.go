@@ -262,7 +262,18 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if r.Body != nil && r.Body != http.NoBody {
-		r.Body = http.MaxBytesReader(w, r.Body, rt.maxBody)
+		declared := int64(-1)
+		if r.ProtoMajor == 2 {
+			declared = r.ContentLength
+		}
+		if declared == 0 {
+			if err := checkEmptyH2Body(r); err != nil {
+				g.deny(w, s, c, "framing", asDenial(err))
+				return
+			}
+		}
+		s.body.reset(r.Body, rt.maxBody, declared)
+		r.Body = &s.body
 	}
 	if s.upgrade {
 		// An upgraded connection lives as long as the WebSocket; the
@@ -427,7 +438,7 @@ func (g *Gateway) finish(s *Scope, c *compiled, m *routeMetrics, decision string
 		slog.String("reason", s.reason),
 		slog.String("method", r.Method),
 		slog.String("path", s.Path),
-		slog.String("client_ip", addrString(s.ClientIP)),
+		slog.String("client_ip", s.clientIP()),
 		slog.String("request_id", s.RequestID),
 		slog.Int64("latency_us", elapsed.Microseconds()),
 	}
@@ -439,13 +450,6 @@ func (g *Gateway) finish(s *Scope, c *compiled, m *routeMetrics, decision string
 		n++
 	}
 	g.log.LogAttrs(r.Context(), slog.LevelInfo, "decision", attrs[:n]...)
-}
-
-func addrString(a netip.Addr) string {
-	if !a.IsValid() {
-		return ""
-	}
-	return a.String()
 }
 
 func newRequestID() string {

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/drawbridge-gw/drawbridge/internal/httpwire"
 )
@@ -86,10 +87,22 @@ func (l *connLimiter) release(ip netip.Addr) {
 }
 
 // limitedConn releases its limiter slot once, on the first Close.
+//
+// It also bounds how long the head of a keep-alive request may take. Between
+// requests net/http waits with the idle deadline for the first bytes of the
+// next head and arms read_header_timeout only once it can peek at them. The
+// framing guard holds a head back until it is complete, so that peek returns
+// only when the whole head is in: a slowloris client on a keep-alive
+// connection would be bounded by idle_timeout instead. awaitHead restores
+// net/http's rule one layer down, where the first byte is seen.
 type limitedConn struct {
 	net.Conn
 	closed  atomic.Bool
 	release func()
+	// headTimeout, when not zero, is the read_header_timeout to arm on the
+	// next read that returns bytes: the connection is idle, waiting for a
+	// request head.
+	headTimeout atomic.Int64
 }
 
 func (c *limitedConn) Close() error {
@@ -98,6 +111,38 @@ func (c *limitedConn) Close() error {
 		c.release()
 	}
 	return err
+}
+
+// Read arms the head deadline when the first bytes after an idle period
+// arrive (see awaitHead).
+func (c *limitedConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 && c.headTimeout.Load() != 0 {
+		if d := time.Duration(c.headTimeout.Swap(0)); d > 0 {
+			_ = c.Conn.SetReadDeadline(time.Now().Add(d))
+		}
+	}
+	return n, err
+}
+
+// awaitHead makes the next bytes read start a read deadline of d: the head
+// of the next request must be complete d after its first byte. net/http
+// replaces the deadline once the head is complete.
+func (c *limitedConn) awaitHead(d time.Duration) { c.headTimeout.Store(int64(d)) }
+
+// limitedConnOf finds the *limitedConn under a connection net/http serves:
+// the guard's *httpwire.Conn, over a *tls.Conn or not.
+func limitedConnOf(c net.Conn) *limitedConn {
+	for {
+		switch v := c.(type) {
+		case *limitedConn:
+			return v
+		case interface{ NetConn() net.Conn }: // *httpwire.Conn, *tls.Conn
+			c = v.NetConn()
+		default:
+			return nil
+		}
+	}
 }
 
 // chanListener hands connections accepted and prepared elsewhere to

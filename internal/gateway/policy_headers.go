@@ -12,8 +12,18 @@ import (
 // including denials, and override what the upstream sent.
 type headersPolicy struct {
 	require, forbid []string // canonical names
-	response        [][2]string
-	hsts            string // Strict-Transport-Security value, set on secure requests
+	response        []headerValue
+	hsts            []string // Strict-Transport-Security value, set on secure requests
+}
+
+// headerValue is a response header prepared at config load.
+type headerValue struct {
+	name   string   // canonical
+	values []string // shared by all requests: never modified
+}
+
+func newHeaderValue(name, value string) headerValue {
+	return headerValue{http.CanonicalHeaderKey(name), []string{value}[:1:1]}
 }
 
 func buildHeaders(spec *config.PolicySpec, _ *buildEnv) (Policy, []config.Problem) {
@@ -27,28 +37,28 @@ func buildHeaders(spec *config.PolicySpec, _ *buildEnv) (Policy, []config.Proble
 	}
 	if c.SecurityHeaders {
 		p.response = append(p.response,
-			[2]string{"X-Content-Type-Options", "nosniff"},
-			[2]string{"Referrer-Policy", "no-referrer"},
-			[2]string{"X-Frame-Options", "DENY"},
-			[2]string{"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"},
+			newHeaderValue("X-Content-Type-Options", "nosniff"),
+			newHeaderValue("Referrer-Policy", "no-referrer"),
+			newHeaderValue("X-Frame-Options", "DENY"),
+			newHeaderValue("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
 		)
-		p.hsts = "max-age=" + strconv.FormatInt(int64(c.HSTSMaxAge.D().Seconds()), 10) + "; includeSubDomains"
+		p.hsts = []string{"max-age=" + strconv.FormatInt(int64(c.HSTSMaxAge.D().Seconds()), 10) + "; includeSubDomains"}[:1:1]
 	}
 	if c.NoStore {
-		p.response = append(p.response, [2]string{"Cache-Control", "no-store"})
+		p.response = append(p.response, newHeaderValue("Cache-Control", "no-store"))
 	}
 	for k, v := range c.Response {
-		p.response = append(p.response, [2]string{http.CanonicalHeaderKey(k), v})
+		p.response = append(p.response, newHeaderValue(k, v))
 	}
 	return p, nil
 }
 
 func (p *headersPolicy) Decide(s *Scope) error {
-	for _, kv := range p.response {
-		s.SetResponseHeader(kv[0], kv[1])
+	for _, hv := range p.response {
+		s.setResponseHeaderValues(hv.name, hv.values)
 	}
-	if p.hsts != "" && s.Secure {
-		s.SetResponseHeader("Strict-Transport-Security", p.hsts)
+	if p.hsts != nil && s.Secure {
+		s.setResponseHeaderValues("Strict-Transport-Security", p.hsts)
 	}
 	h := s.Request.Header
 	for _, name := range p.require {

@@ -70,6 +70,8 @@ var reasonTable = map[string]reasonInfo{
 	// Gateway-level request checks.
 	"route.not_found":             {404, "No route serves this path."},
 	"route.method_not_allowed":    {405, "This method is not allowed on this route."},
+	"request.body_timeout":        {408, "The request body did not arrive in time."},
+	"request.body_incomplete":     {400, "The request body ended early."},
 	"request.body_too_large":      {413, "The request body is larger than this route accepts."},
 	"request.upgrade_not_allowed": {400, "Protocol upgrades are not allowed on this route."},
 	"upstream.unavailable":        {502, "The upstream service could not be reached."},

@@ -165,20 +165,25 @@ func (p *upstreamProxy) rewrite(pr *httputil.ProxyRequest) {
 	for _, name := range clientIPHeaders {
 		delete(h, name)
 	}
-	client := s.ClientIP.String()
+	// One allocation for the five values the gateway vouches for; each
+	// slice is capped so that an append elsewhere copies.
+	v := new([5]string)
+	v[0] = s.clientIP()
 	if prior := pr.In.Header["X-Forwarded-For"]; s.peerTrusted && len(prior) > 0 {
-		h["X-Forwarded-For"] = []string{strings.Join(prior, ", ") + ", " + peerAddr(pr.In)}
+		v[1] = strings.Join(prior, ", ") + ", " + peerAddr(pr.In)
 	} else {
-		h["X-Forwarded-For"] = []string{client}
+		v[1] = v[0]
 	}
-	h["X-Real-Ip"] = []string{client}
+	v[2] = "http"
 	if s.Secure {
-		h["X-Forwarded-Proto"] = []string{"https"}
-	} else {
-		h["X-Forwarded-Proto"] = []string{"http"}
+		v[2] = "https"
 	}
-	h["X-Forwarded-Host"] = []string{pr.In.Host}
-	h["X-Request-Id"] = []string{s.RequestID}
+	v[3], v[4] = pr.In.Host, s.RequestID
+	h["X-Real-Ip"] = v[0:1:1]
+	h["X-Forwarded-For"] = v[1:2:2]
+	h["X-Forwarded-Proto"] = v[2:3:3]
+	h["X-Forwarded-Host"] = v[3:4:4]
+	h["X-Request-Id"] = v[4:5:5]
 	for k, vs := range s.upstreamHeader {
 		h[k] = vs
 	}
@@ -211,7 +216,7 @@ func modifyResponse(resp *http.Response) error {
 	for k, vs := range s.responseHeader {
 		resp.Header[k] = vs
 	}
-	resp.Header["X-Request-Id"] = []string{s.RequestID}
+	resp.Header["X-Request-Id"] = resp.Request.Header["X-Request-Id"] // set by rewrite
 	if s.upgrade && resp.StatusCode != http.StatusSwitchingProtocols {
 		// The connection guard stops parsing after an upgrade request;
 		// when the upgrade does not happen the connection must end.
@@ -226,11 +231,18 @@ func modifyResponse(resp *http.Response) error {
 func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	s := ScopeFrom(r.Context())
 	var d *Denial
-	var mbe *http.MaxBytesError
 	var ne net.Error
-	switch {
-	case errors.As(err, &mbe):
-		d = &Denial{Reason: "request.body_too_large", Cause: err}
+	switch reason := s.body.reason(); {
+	case reason == "client.aborted":
+		// The client stopped sending its body; the upstream is not to blame.
+		s.layer, s.reason, s.cause = "client", "request.body_incomplete", err
+		w.Header().Set("Connection", "close")
+		writeProblem(w, &Denial{Reason: s.reason}, s.RequestID, s.responseHeader)
+		return
+	case reason != "":
+		// Connection: close, since the rest of the body was not read.
+		w.Header().Set("Connection", "close")
+		d = &Denial{Reason: reason, Cause: err}
 	case g.bodyRefusal(r) != "":
 		d = &Denial{Reason: g.bodyRefusal(r), Cause: err}
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:

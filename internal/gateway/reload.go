@@ -29,9 +29,16 @@ type Watcher struct {
 	// Debounce groups bursts of file events (editors write several). If
 	// zero, 200ms.
 	Debounce time.Duration
+	// Metrics counts reloads refused because the file does not load, in
+	// drawbridge_config_reloads_total{result="refused"}; Apply counts the
+	// configs it is given (Gateway.Load does). If nil, such refusals are
+	// only logged.
+	Metrics *Metrics
 }
 
-// Run watches until ctx is done.
+// Run watches until ctx is done, then returns nil. If the file cannot be
+// watched (the inotify limits are reached, say), it logs why and reloads
+// on SIGHUP only.
 func (w *Watcher) Run(ctx context.Context) error {
 	if w.Logger == nil {
 		w.Logger = slog.New(slog.DiscardHandler)
@@ -43,19 +50,16 @@ func (w *Watcher) Run(ctx context.Context) error {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
-	fw, err := fsnotify.NewWatcher()
+	// Returning here would also stop SIGHUP reloads, and signal.Stop
+	// would restore SIGHUP's default action: terminating the gateway.
+	abs, fw, err := watchDir(w.Path)
+	var events <-chan fsnotify.Event
+	var errs <-chan error
 	if err != nil {
-		return err
-	}
-	defer fw.Close()
-	// Watch the directory: editors and config managers replace files by
-	// rename, which a watch on the file itself would lose.
-	abs, err := filepath.Abs(w.Path)
-	if err != nil {
-		return err
-	}
-	if err := fw.Add(filepath.Dir(abs)); err != nil {
-		return err
+		w.Logger.Warn("cannot watch the config file; reload with SIGHUP", "file", w.Path, "error", err.Error())
+	} else {
+		defer fw.Close()
+		events, errs = fw.Events, fw.Errors
 	}
 	var timer *time.Timer
 	var fire <-chan time.Time
@@ -65,7 +69,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 			return nil
 		case <-hup:
 			w.reload("SIGHUP")
-		case ev := <-fw.Events:
+		case ev := <-events:
 			if filepath.Clean(ev.Name) != abs || ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename) == 0 {
 				continue
 			}
@@ -78,15 +82,38 @@ func (w *Watcher) Run(ctx context.Context) error {
 		case <-fire:
 			fire = nil
 			w.reload("file change")
-		case err := <-fw.Errors:
+		case err := <-errs:
 			w.Logger.Warn("config watch error", "error", err.Error())
 		}
 	}
 }
 
+// watchDir watches the directory of path, whose absolute form it returns.
+// It watches the directory because editors and config managers replace
+// files by rename, which a watch on the file itself would lose.
+func watchDir(path string) (string, *fsnotify.Watcher, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", nil, err
+	}
+	fw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := fw.Add(filepath.Dir(abs)); err != nil {
+		fw.Close()
+		return "", nil, err
+	}
+	return abs, fw, nil
+}
+
 func (w *Watcher) reload(trigger string) {
 	f, err := config.Load(w.Path, w.Source)
-	if err == nil {
+	if err != nil {
+		if w.Metrics != nil {
+			w.Metrics.reloads.WithLabelValues("refused").Inc()
+		}
+	} else {
 		err = w.Apply(f)
 	}
 	if err != nil {

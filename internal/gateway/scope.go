@@ -42,6 +42,8 @@ type Scope struct {
 	cause          error
 	upgrade        bool
 	forwarding     bool
+	body           bodyReader
+	clientIPText   string
 }
 
 // SetUpstreamHeader sets a header the gateway vouches for on the forwarded
@@ -62,6 +64,24 @@ func (s *Scope) SetResponseHeader(name, value string) {
 		s.responseHeader = make(http.Header, 8)
 	}
 	s.responseHeader.Set(name, value)
+}
+
+// setResponseHeaderValues sets a response header to values prepared at
+// config load (canonical name; a slice capped at its length, shared by
+// all requests and never modified).
+func (s *Scope) setResponseHeaderValues(name string, values []string) {
+	if s.responseHeader == nil {
+		s.responseHeader = make(http.Header, 8)
+	}
+	s.responseHeader[name] = values
+}
+
+// clientIP is the client address as text, computed once per request.
+func (s *Scope) clientIP() string {
+	if s.clientIPText == "" && s.ClientIP.IsValid() {
+		s.clientIPText = s.ClientIP.String()
+	}
+	return s.clientIPText
 }
 
 // AddResponseHeader adds a value to a response header (Vary).

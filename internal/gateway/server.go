@@ -44,7 +44,13 @@ type Server struct {
 	h1ln    *chanListener
 	h2      *http2.Server
 	admin   *http.Server
-	h2conns sync.WaitGroup
+
+	// conns are the client connections admitted and not yet closed. A
+	// shutdown waits for them and closes those that outlive its timeout:
+	// net/http tracks only the HTTP/1 connections it serves, not HTTP/2
+	// connections (served by s.h2 directly) nor hijacked ones (WebSockets).
+	connsMu sync.Mutex
+	conns   map[*limitedConn]struct{}
 }
 
 // NewServer prepares a server for the config f, which must already be in
@@ -81,6 +87,7 @@ func NewServer(gw *Gateway, f *config.File, logger *slog.Logger) (*Server, error
 		IdleTimeout:       l.IdleTimeout.D(),
 		MaxHeaderBytes:    int(l.MaxHeaderBytes),
 		ConnContext:       connContext,
+		ConnState:         s.connState,
 		ErrorLog:          gw.errorLog,
 	}
 	s.h2 = &http2.Server{
@@ -174,16 +181,48 @@ func (s *Server) shutdown() {
 		s.log.Warn("shutdown timed out; closing remaining connections", "error", err.Error())
 		_ = s.h1.Close()
 	}
-	h2done := make(chan struct{})
-	go func() { s.h2conns.Wait(); close(h2done) }()
-	select {
-	case <-h2done:
-	case <-ctx.Done():
+	// HTTP/2 connections got a GOAWAY from h1.Shutdown and close once
+	// their streams are done; upgraded connections end when either side
+	// closes. Both get what is left of the timeout, then are closed, so
+	// that no request outlives Serve.
+	if n := s.drainConns(ctx); n > 0 {
+		s.log.Warn("shutdown timed out; closed remaining connections", "connections", n)
 	}
 	if s.admin != nil {
-		_ = s.admin.Shutdown(ctx)
+		if err := s.admin.Shutdown(ctx); err != nil {
+			_ = s.admin.Close()
+		}
 	}
 	s.log.Info("stopped")
+}
+
+// drainConns waits until every client connection is closed or ctx is
+// done, then closes those that remain and returns how many it closed.
+func (s *Server) drainConns(ctx context.Context) int {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s.connsMu.Lock()
+		n := len(s.conns)
+		s.connsMu.Unlock()
+		if n == 0 {
+			return 0
+		}
+		select {
+		case <-ctx.Done():
+			s.connsMu.Lock()
+			left := make([]*limitedConn, 0, len(s.conns))
+			for c := range s.conns {
+				left = append(left, c)
+			}
+			s.connsMu.Unlock()
+			for _, c := range left {
+				_ = c.Close() // removes c from s.conns
+			}
+			return len(left)
+		case <-tick.C:
+		}
+	}
 }
 
 func (s *Server) acceptLoop() {
@@ -217,15 +256,37 @@ func (s *Server) admit(c net.Conn) {
 		return
 	}
 	s.gw.metrics.connsActive.Inc()
-	lc := &limitedConn{Conn: c, release: func() {
+	lc := &limitedConn{Conn: c}
+	lc.release = func() {
 		s.limit.release(ip)
 		s.gw.metrics.connsActive.Dec()
-	}}
+		s.connsMu.Lock()
+		delete(s.conns, lc)
+		s.connsMu.Unlock()
+	}
+	s.connsMu.Lock()
+	if s.conns == nil {
+		s.conns = map[*limitedConn]struct{}{}
+	}
+	s.conns[lc] = struct{}{}
+	s.connsMu.Unlock()
 	if s.cert.Load() == nil {
 		s.h1ln.push(s.guard.Wrap(lc))
 		return
 	}
 	go s.handshake(lc)
+}
+
+// connState is http.Server.ConnState for HTTP/1 connections. A connection
+// that goes idle between requests gets read_header_timeout for its next
+// head, counted from the head's first byte (limitedConn.awaitHead).
+func (s *Server) connState(c net.Conn, st http.ConnState) {
+	if st != http.StateIdle {
+		return
+	}
+	if lc := limitedConnOf(c); lc != nil {
+		lc.awaitHead(s.cfg.Limits.ReadHeaderTimeout.D())
+	}
 }
 
 func (s *Server) tlsConfig() *tls.Config {
@@ -256,8 +317,6 @@ func (s *Server) handshake(c net.Conn) {
 	}
 	_ = tc.SetDeadline(time.Time{})
 	if tc.ConnectionState().NegotiatedProtocol == "h2" {
-		s.h2conns.Add(1)
-		defer s.h2conns.Done()
 		if s.closed.Load() {
 			_ = tc.Close()
 			return
