@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
 )
 
 // Duration is a time.Duration written as Go duration text ("10s", "1m30s").
@@ -120,4 +119,3 @@ func (p *Prefix) UnmarshalText(t []byte) error {
 
 // MarshalText prints CIDR notation.
 func (p Prefix) MarshalText() ([]byte, error) { return []byte(p.Prefix.String()), nil }
-
