@@ -67,7 +67,7 @@ func runGateway(ctx context.Context, f *config.File, o runOptions) error {
 	defer aw.Close()
 	logger := slog.New(slog.NewJSONHandler(aw, &slog.HandlerOptions{Level: logLevel(f.Config.Log.Level)}))
 
-	gw := gateway.New(gateway.Options{Logger: logger, Metrics: metrics})
+	gw := gateway.New(gateway.Options{Logger: logger, Metrics: metrics, DecisionLog: aw})
 	if err := gw.Load(f); err != nil {
 		fmt.Fprintln(o.stderr, err)
 		return silentError{ExitRefused}

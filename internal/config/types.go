@@ -43,6 +43,9 @@ type Admin struct {
 	// Listen is the admin address (host:port). It serves /metrics,
 	// /healthz and /readyz. Empty disables the admin listener.
 	Listen string `yaml:"listen"`
+	// Pprof serves Go's profiler under /debug/pprof/ on the admin
+	// listener. Off by default: profiles reveal internals and cost CPU.
+	Pprof bool `yaml:"pprof"`
 }
 
 // TLS is server-side TLS termination.

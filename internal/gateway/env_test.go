@@ -158,8 +158,9 @@ func startEnv(t *testing.T, yaml string, opts ...func(*env)) *env {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	logger := slog.New(slog.NewJSONHandler(io.MultiWriter(e.logs, reasonRecorder{}), nil))
-	e.gw = gateway.New(gateway.Options{Logger: logger})
+	sink := io.MultiWriter(e.logs, reasonRecorder{})
+	logger := slog.New(slog.NewJSONHandler(sink, nil))
+	e.gw = gateway.New(gateway.Options{Logger: logger, DecisionLog: sink})
 	if err := e.gw.Load(f); err != nil {
 		t.Fatalf("load: %v", err)
 	}

@@ -35,6 +35,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"net/http"
@@ -52,9 +53,13 @@ import (
 
 // Options configure a Gateway. The zero value is usable.
 type Options struct {
-	// Logger receives decision and operational logs. If nil, logs are
-	// discarded.
+	// Logger receives operational logs, and decision logs when
+	// DecisionLog is nil. If nil, logs are discarded.
 	Logger *slog.Logger
+	// DecisionLog receives one JSON line per request (one Write per
+	// line). It should not block: see AsyncWriter. If nil, decisions go
+	// to Logger.
+	DecisionLog io.Writer
 	// Metrics records decisions. If nil, a private registry is used.
 	Metrics *Metrics
 	// Now is the clock. If nil, time.Now.
@@ -64,6 +69,7 @@ type Options struct {
 // Gateway is the HTTP handler at the heart of drawbridge.
 type Gateway struct {
 	log        *slog.Logger
+	decisions  io.Writer
 	metrics    *Metrics
 	now        func() time.Time
 	errorLog   *log.Logger
@@ -98,6 +104,7 @@ func New(o Options) *Gateway {
 	}
 	return &Gateway{
 		log:        o.Logger,
+		decisions:  o.DecisionLog,
 		metrics:    o.Metrics,
 		now:        o.Now,
 		errorLog:   slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
@@ -431,6 +438,24 @@ func (g *Gateway) finish(s *Scope, c *compiled, m *routeMetrics, decision string
 		return
 	}
 	r := s.Request
+	cause := ""
+	if s.cause != nil {
+		// Domain errors explain themselves without secrets; the client
+		// only ever sees the reason code.
+		cause = s.cause.Error()
+	}
+	if g.decisions != nil {
+		d := decisionLine{
+			time: s.Start, decision: decision, route: s.RouteName, layer: s.layer, reason: s.reason,
+			method: r.Method, path: s.Path, clientIP: s.clientIP(), requestID: s.RequestID,
+			latencyUS: elapsed.Microseconds(), cause: cause,
+		}
+		bp := lineBufs.Get().(*[]byte)
+		*bp = d.appendJSON((*bp)[:0])
+		_, _ = g.decisions.Write(*bp)
+		lineBufs.Put(bp)
+		return
+	}
 	attrs := [11]slog.Attr{
 		slog.String("decision", decision),
 		slog.String("route", s.RouteName),
@@ -443,10 +468,8 @@ func (g *Gateway) finish(s *Scope, c *compiled, m *routeMetrics, decision string
 		slog.Int64("latency_us", elapsed.Microseconds()),
 	}
 	n := 9
-	if s.cause != nil {
-		// Domain errors explain themselves without secrets; the client
-		// only ever sees the reason code.
-		attrs[n] = slog.String("cause", s.cause.Error())
+	if cause != "" {
+		attrs[n] = slog.String("cause", cause)
 		n++
 	}
 	g.log.LogAttrs(r.Context(), slog.LevelInfo, "decision", attrs[:n]...)

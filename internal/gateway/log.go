@@ -1,51 +1,73 @@
 package gateway
 
 import (
-	"bufio"
 	"io"
 	"sync"
+	"time"
 )
 
-// AsyncWriter is an io.Writer for log lines that never blocks its caller:
-// each Write is queued for a background goroutine, and when the queue is
-// full the line is dropped and counted. A request must never wait for a
-// slow disk or a stalled pipe.
+// AsyncWriter is an io.Writer for log lines that never blocks its caller
+// on I/O: lines are appended to a memory buffer under a short lock, and a
+// background goroutine writes the buffer out every FlushInterval or as
+// soon as it passes a threshold. When the buffer is full, lines are
+// dropped and counted. A request must never wait for a slow disk or a
+// stalled pipe, and, at tens of thousands of requests per second, must
+// not pay for a goroutine hand-off per line either.
 type AsyncWriter struct {
-	ch      chan *[]byte
-	out     *bufio.Writer
+	out     io.Writer
 	dropped func()
-	pool    sync.Pool
-	done    chan struct{}
-	once    sync.Once
+	max     int // bytes the buffer may hold
+	flushAt int // bytes that trigger an early flush
+
+	mu   sync.Mutex
+	buf  []byte
+	kick chan struct{}
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
 }
 
-// NewAsyncWriter starts a writer to out holding up to lines queued lines.
-// dropped, if not nil, is called for each dropped line.
+// FlushInterval is how long a log line may wait in memory.
+const FlushInterval = 100 * time.Millisecond
+
+// NewAsyncWriter starts a writer to out whose buffer holds about lines
+// typical log lines (512 bytes each). dropped, if not nil, is called for
+// each dropped line.
 func NewAsyncWriter(out io.Writer, lines int, dropped func()) *AsyncWriter {
 	if lines <= 0 {
 		lines = 8192
 	}
 	w := &AsyncWriter{
-		ch:      make(chan *[]byte, lines),
-		out:     bufio.NewWriterSize(out, 64<<10),
+		out:     out,
 		dropped: dropped,
+		max:     lines * 512,
+		kick:    make(chan struct{}, 1),
+		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
-	w.pool.New = func() any { b := make([]byte, 0, 512); return &b }
+	w.flushAt = min(w.max/2, 256<<10)
+	w.buf = make([]byte, 0, w.flushAt)
 	go w.run()
 	return w
 }
 
 // Write queues a copy of p.
 func (w *AsyncWriter) Write(p []byte) (int, error) {
-	b := w.pool.Get().(*[]byte)
-	*b = append((*b)[:0], p...)
-	select {
-	case w.ch <- b:
-	default:
-		w.pool.Put(b)
+	w.mu.Lock()
+	if len(w.buf)+len(p) > w.max {
+		w.mu.Unlock()
 		if w.dropped != nil {
 			w.dropped()
+		}
+		return len(p), nil
+	}
+	w.buf = append(w.buf, p...)
+	n := len(w.buf)
+	w.mu.Unlock()
+	if n >= w.flushAt {
+		select {
+		case w.kick <- struct{}{}:
+		default:
 		}
 	}
 	return len(p), nil
@@ -53,30 +75,37 @@ func (w *AsyncWriter) Write(p []byte) (int, error) {
 
 func (w *AsyncWriter) run() {
 	defer close(w.done)
-	for b := range w.ch {
-		_, _ = w.out.Write(*b)
-		w.put(b)
-		// Drain what is queued before flushing: one syscall per burst.
-		for n := len(w.ch); n > 0; n-- {
-			b := <-w.ch
-			_, _ = w.out.Write(*b)
-			w.put(b)
+	t := time.NewTicker(FlushInterval)
+	defer t.Stop()
+	spare := make([]byte, 0, w.flushAt)
+	for {
+		select {
+		case <-t.C:
+		case <-w.kick:
+		case <-w.stop:
+			w.flush(&spare)
+			return
 		}
-		_ = w.out.Flush()
-	}
-	_ = w.out.Flush()
-}
-
-func (w *AsyncWriter) put(b *[]byte) {
-	if cap(*b) <= 16<<10 {
-		w.pool.Put(b)
+		w.flush(&spare)
 	}
 }
 
-// Close flushes queued lines and stops the writer. Writes after Close
-// panic, so close it only after the server has stopped.
+// flush swaps the buffer for spare and writes it outside the lock.
+func (w *AsyncWriter) flush(spare *[]byte) {
+	w.mu.Lock()
+	if len(w.buf) == 0 {
+		w.mu.Unlock()
+		return
+	}
+	w.buf, *spare = (*spare)[:0], w.buf
+	w.mu.Unlock()
+	_, _ = w.out.Write(*spare)
+}
+
+// Close writes what is buffered and stops the writer. Lines written after
+// Close are kept in memory and never written.
 func (w *AsyncWriter) Close() error {
-	w.once.Do(func() { close(w.ch) })
+	w.once.Do(func() { close(w.stop) })
 	<-w.done
 	return nil
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/drawbridge-gw/drawbridge/internal/config"
@@ -35,8 +36,10 @@ func (p *userAgentPolicy) Decide(s *Scope) error {
 		}
 		return nil
 	}
+	var buf [512]byte
+	lower := lowerASCII(ua, buf[:])
 	for _, g := range p.deny {
-		if g.match(ua) {
+		if g.match(lower) {
 			return Deny("useragent.denied")
 		}
 	}
@@ -44,7 +47,7 @@ func (p *userAgentPolicy) Decide(s *Scope) error {
 		return nil
 	}
 	for _, g := range p.allow {
-		if g.match(ua) {
+		if g.match(lower) {
 			return nil
 		}
 	}
@@ -52,59 +55,64 @@ func (p *userAgentPolicy) Decide(s *Scope) error {
 }
 
 // glob is a case-insensitive pattern where '*' matches any run of bytes.
+// Matching lower-cases the subject once (ASCII; User-Agents are ASCII)
+// and then searches for each literal part with bytes.Index.
 type glob struct {
-	parts []string // lower-cased literal parts between stars
+	parts [][]byte // lower-cased literal parts between stars
 	head  bool     // pattern starts with a literal (anchored)
 	tail  bool     // pattern ends with a literal (anchored)
 }
 
 func compileGlob(p string) glob {
 	lp := strings.ToLower(p)
-	return glob{
-		parts: strings.Split(lp, "*"),
-		head:  !strings.HasPrefix(lp, "*"),
-		tail:  !strings.HasSuffix(lp, "*"),
+	g := glob{head: !strings.HasPrefix(lp, "*"), tail: !strings.HasSuffix(lp, "*")}
+	for _, part := range strings.Split(lp, "*") {
+		g.parts = append(g.parts, []byte(part))
 	}
+	return g
 }
 
-func (g glob) match(s string) bool {
+// lowerASCII writes the ASCII lower case of s into buf when it fits,
+// else allocates.
+func lowerASCII(s string, buf []byte) []byte {
+	if len(s) > len(buf) {
+		return []byte(strings.ToLower(s))
+	}
+	b := buf[:len(s)]
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return b
+}
+
+// match reports whether the lower-cased subject s matches.
+func (g glob) match(s []byte) bool {
 	parts := g.parts
 	if len(parts) == 1 {
-		return strings.EqualFold(s, parts[0])
+		return bytes.Equal(s, parts[0])
 	}
 	if g.head {
-		if len(s) < len(parts[0]) || !strings.EqualFold(s[:len(parts[0])], parts[0]) {
+		if !bytes.HasPrefix(s, parts[0]) {
 			return false
 		}
 		s = s[len(parts[0]):]
 	}
 	last := parts[len(parts)-1]
-	mid := parts[1 : len(parts)-1]
-	for _, part := range mid {
-		i := indexFold(s, part)
+	for _, part := range parts[1 : len(parts)-1] {
+		i := bytes.Index(s, part)
 		if i < 0 {
 			return false
 		}
 		s = s[i+len(part):]
 	}
 	if g.tail {
-		return len(s) >= len(last) && strings.EqualFold(s[len(s)-len(last):], last)
+		return bytes.HasSuffix(s, last)
 	}
 	return true
-}
-
-// indexFold is a case-insensitive strings.Index for an ASCII-lower needle.
-func indexFold(s, lowerNeedle string) int {
-	n := len(lowerNeedle)
-	if n == 0 {
-		return 0
-	}
-	for i := 0; i+n <= len(s); i++ {
-		if strings.EqualFold(s[i:i+n], lowerNeedle) {
-			return i
-		}
-	}
-	return -1
 }
 
 var _ Policy = (*userAgentPolicy)(nil)
