@@ -1,0 +1,5 @@
+//go:build !race
+
+package androidkey
+
+const raceEnabled = false
