@@ -73,6 +73,12 @@ func rows() []Row {
 	return []Row{
 		{Name: baseRow, Path: "/api/products", Headers: browser},
 		{Name: "basic", Config: "examples/basic.yaml", Path: "/api/products", Headers: browser},
+		// jwt-*: a bearer token on every request (bench/jwt.go). Cold rows
+		// turn the verified-token cache off, since wrk repeats one token.
+		{Name: "jwt-es256-cold", Config: "bench/configs/jwt-cold.yaml", Path: "/api/products", Headers: browser, Setup: jwtSetup("ES256")},
+		{Name: "jwt-es256-hot", Config: "bench/configs/jwt-hot.yaml", Path: "/api/products", Headers: browser, Setup: jwtSetup("ES256")},
+		{Name: "jwt-eddsa-cold", Config: "bench/configs/jwt-cold.yaml", Path: "/api/products", Headers: browser, Setup: jwtSetup("EdDSA")},
+		{Name: "jwt-eddsa-hot", Config: "bench/configs/jwt-hot.yaml", Path: "/api/products", Headers: browser, Setup: jwtSetup("EdDSA")},
 	}
 }
 

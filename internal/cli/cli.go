@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -38,7 +39,13 @@ func (e silentError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 // Run executes drawbridge with args (without the program name) and returns
 // the process exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return RunWithInput(ctx, args, os.Stdin, stdout, stderr)
+}
+
+// RunWithInput is Run with standard input (tokens read from "-").
+func RunWithInput(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
+	root.SetIn(stdin)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -87,7 +94,10 @@ Start with 'drawbridge demo'.`,
 		newServeCmd(),
 		newDemoCmd(),
 		newConfigCmd(),
+		newSignatureCmd(),
 		newVersionCmd(),
+		newTokenCmd(),
+		newKeysCmd(),
 	)
 	return root
 }

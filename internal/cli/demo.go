@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -56,10 +57,26 @@ func runDemo(ctx context.Context, cmd *cobra.Command, listen, adminListen string
 	go func() { _ = shop.Serve(shopLn) }()
 	defer shop.Close()
 
+	// The identity issuer: a key made now, its public set in a temporary
+	// file for the gateway, and the tour's tokens.
+	jwks, tokens, err := demo.NewIdentity(time.Now())
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "drawbridge-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	jwksPath := filepath.Join(dir, "jwks.json")
+	if err := os.WriteFile(jwksPath, jwks, 0o600); err != nil {
+		return err
+	}
 	vars := map[string]string{
 		"LISTEN":       listen,
 		"ADMIN_LISTEN": adminListen,
 		"UPSTREAM":     "http://" + shopLn.Addr().String(),
+		"DEMO_JWKS":    jwksPath,
 	}
 	src := config.Source{LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
 	f, err := config.Parse("demo.yaml", demo.Config, src)
@@ -75,7 +92,7 @@ func runDemo(ctx context.Context, cmd *cobra.Command, listen, adminListen string
 		stderr: cmd.ErrOrStderr(),
 		started: func(s *gateway.Server) {
 			gw, admin := s.Addr().String(), s.AdminAddr().String()
-			demo.PrintTour(out, gw, admin, demo.Tour(gw, admin))
+			demo.PrintTour(out, gw, admin, tokens, demo.Tour(gw, admin, tokens))
 		},
 	})
 	var opErr *net.OpError

@@ -95,6 +95,7 @@ func runGateway(ctx context.Context, f *config.File, o runOptions) error {
 	err = srv.Serve(ctx)
 	cancel()
 	watching.Wait()
+	gw.Close() // stops the refreshing of remote token key sets
 	return err
 }
 

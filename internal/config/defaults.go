@@ -65,8 +65,12 @@ func (c *Config) ApplyDefaults() {
 				}
 				setDefault(&p.CORS.MaxAge, Duration(DefaultCORSMaxAge))
 			}
+			if p.JWT != nil {
+				p.JWT.applyDefaults()
+			}
 		}
 	}
+	c.applyIssuerDefaults()
 }
 
 func setDefault[T comparable](p *T, v T) {

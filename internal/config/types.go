@@ -36,6 +36,11 @@ type Config struct {
 	// handles it. A request no route matches is refused (404,
 	// route.not_found) and never forwarded.
 	Routes []Route `yaml:"routes"`
+
+	// Issuers are the token issuers that jwt policies may trust, by name.
+	// Their key sets are loaded once per config load and shared by every
+	// route that names them.
+	Issuers map[string]Issuer `yaml:"issuers"`
 }
 
 // Admin is the operator listener.
@@ -201,6 +206,10 @@ type PolicySpec struct {
 	// CORS answers preflights and adds CORS response headers for allowed
 	// origins.
 	CORS *CORSPolicy `yaml:"cors"`
+	// JWT requires a bearer token (JWS, JWE or PASETO v4) of a trusted
+	// issuer, checks scopes and claims, and forwards the verified subject
+	// and claims upstream.
+	JWT *JWTPolicy `yaml:"jwt"`
 }
 
 // IPPolicy judges the client address (see trusted_proxies).

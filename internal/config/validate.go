@@ -84,6 +84,7 @@ func (c *Config) Validate() []Problem {
 		seen[r.Name] = i
 		r.validate(v, p, c)
 	}
+	c.validateJWT(v)
 	return v.problems
 }
 

@@ -30,10 +30,11 @@ type Step struct {
 }
 
 // Tour returns the tour's steps for a gateway at gw (host:port) with its
-// admin listener at admin.
-func Tour(gw, admin string) []Step {
+// admin listener at admin, using the tokens the demo minted at start.
+func Tour(gw, admin string, tok Tokens) []Step {
 	base := "http://" + gw
 	app := "-A 'ShopApp/1.4 (iPhone; iOS 18.1)'"
+	auth := func(t string) string { return "-H 'Authorization: Bearer " + t + "'" }
 	return []Step{
 		{
 			Say:      "An app's request for the catalogue passes every layer and reaches the shop API.",
@@ -92,6 +93,48 @@ func Tour(gw, admin string) []Step {
 			Why:    "%2F, backslashes, double encoding and ';' path parameters are refused before routing.",
 		},
 		{
+			Say:      "Alice's orders need her access token; the shop learns who she is from the gateway.",
+			Cmd:      "curl -s " + app + " " + auth(tok.Alice) + " " + base + "/api/orders",
+			Status:   200,
+			Contains: `"user":"alice"`,
+			Why:      "route orders: the jwt layer verified the EdDSA signature with the issuer's key, the issuer, audience, typ at+jwt, exp and the orders:read scope, and set X-User-Sub from sub.",
+		},
+		{
+			Say:      "Claiming to be someone else in X-User-Sub changes nothing.",
+			Cmd:      "curl -s " + app + " " + auth(tok.Alice) + " -H 'X-User-Sub: admin' " + base + "/api/orders",
+			Status:   200,
+			Contains: `"user":"alice"`,
+			Why:      "headers the gateway vouches for are removed from the client's request and set from the verified token.",
+		},
+		{
+			Say:    "Without a token, no orders.",
+			Cmd:    "curl -s " + app + " " + base + "/api/orders",
+			Status: 401,
+			Reason: "jwt.missing",
+			Why:    "the answer carries WWW-Authenticate: Bearer (RFC 6750).",
+		},
+		{
+			Say:    "Alice's token from yesterday has expired.",
+			Cmd:    "curl -s " + app + " " + auth(tok.Expired) + " " + base + "/api/orders",
+			Status: 401,
+			Reason: "jwt.expired",
+			Why:    "its exp passed an hour ago, beyond the issuer's 30s leeway.",
+		},
+		{
+			Say:    "A token signed by another key, though it names the issuer's kid, is forged.",
+			Cmd:    "curl -s " + app + " " + auth(tok.Forged) + " " + base + "/api/orders",
+			Status: 401,
+			Reason: "jwt.invalid_signature",
+			Why:    "only the issuer's published key verifies; the token's header chooses nothing.",
+		},
+		{
+			Say:    "An unsigned token (alg none) is never accepted.",
+			Cmd:    "curl -s " + app + " " + auth(tok.None) + " " + base + "/api/orders",
+			Status: 401,
+			Reason: "jwt.alg_none",
+			Why:    "the algorithm allow-list is configuration (here EdDSA), never the token's word.",
+		},
+		{
 			Say:    "A browser page from another origin cannot call the API.",
 			Cmd:    "curl -s -X OPTIONS " + app + " -H 'Origin: https://evil.example' -H 'Access-Control-Request-Method: POST' " + base + "/api/orders",
 			Status: 403,
@@ -115,10 +158,13 @@ func Tour(gw, admin string) []Step {
 	}
 }
 
-// PrintTour writes the tour.
-func PrintTour(w io.Writer, gw, admin string, steps []Step) {
+// PrintTour writes the tour, with the tokens it uses.
+func PrintTour(w io.Writer, gw, admin string, tok Tokens, steps []Step) {
 	fmt.Fprintf(w, "drawbridge demo: the gateway listens on http://%s, in front of a small shop API.\n", gw)
 	fmt.Fprintf(w, "Metrics, health and readiness: http://%s/metrics, /healthz, /readyz. Decision log: stderr.\n\n", admin)
+	fmt.Fprintf(w, "Access tokens minted at start by the demo's identity issuer %s (its EdDSA key\n", Issuer)
+	fmt.Fprintf(w, "was made at start and lives only in memory; the gateway has its public JWKS):\n")
+	fmt.Fprintf(w, "  ALICE=%s\n  EXPIRED=%s\n  FORGED=%s\n  NONE=%s\n\n", tok.Alice, tok.Expired, tok.Forged, tok.None)
 	fmt.Fprintf(w, "Try these (in another terminal):\n\n")
 	for i, s := range steps {
 		fmt.Fprintf(w, "%d. %s\n   $ %s\n", i+1, s.Say, s.Cmd)

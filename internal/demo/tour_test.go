@@ -41,7 +41,7 @@ func TestTour(t *testing.T) {
 	printed := waitForTour(t, stdout, stderr, done)
 
 	gw, admin := tourAddrs(t, printed)
-	want := demo.Tour(gw, admin)
+	want := demo.Tour(gw, admin, tourTokens(t, printed))
 	got := parseTour(t, printed)
 	if len(got) != len(want) {
 		t.Fatalf("the demo printed %d steps, demo.Tour has %d:\n%s", len(got), len(want), printed)
@@ -116,6 +116,19 @@ func tourAddrs(t *testing.T, printed string) (gw, admin string) {
 		}
 	}
 	return m[1], a[1]
+}
+
+// tourTokens reads the tokens the demo minted, which the tour prints.
+func tourTokens(t *testing.T, printed string) demo.Tokens {
+	t.Helper()
+	get := func(name string) string {
+		m := regexp.MustCompile(`(?m)^  ` + name + `=(\S+)$`).FindStringSubmatch(printed)
+		if m == nil {
+			t.Fatalf("the tour does not print the %s token:\n%s", name, printed)
+		}
+		return m[1]
+	}
+	return demo.Tokens{Alice: get("ALICE"), Expired: get("EXPIRED"), Forged: get("FORGED"), None: get("NONE")}
 }
 
 type printedStep struct {

@@ -47,6 +47,7 @@ import (
 
 	"github.com/drawbridge-gw/drawbridge/internal/config"
 	"github.com/drawbridge-gw/drawbridge/internal/httpwire"
+	"github.com/drawbridge-gw/drawbridge/internal/token"
 	"github.com/drawbridge-gw/drawbridge/internal/upstream"
 	"github.com/drawbridge-gw/drawbridge/internal/urlpath"
 )
@@ -75,6 +76,7 @@ type Gateway struct {
 	errorLog   *log.Logger
 	bufferPool *upstream.BufferPool
 	transports transports
+	keySources keySources // remote token key sets, shared across reloads
 	guard      atomic.Pointer[httpwire.Guard]
 	cur        atomic.Pointer[compiled]
 }
@@ -88,6 +90,7 @@ type compiled struct {
 	decisions bool
 	pathOpts  urlpath.Options
 	noRoute   *routeMetrics
+	keysUsed  map[sourceKey]bool // the remote key sets its policies use
 }
 
 // New returns a Gateway with no config; it refuses every request with 503
@@ -128,11 +131,19 @@ func (g *Gateway) Config() *config.File {
 func (g *Gateway) Load(f *config.File) error {
 	c, used, problems := g.compile(f)
 	if len(problems) > 0 {
+		// Key sets the refused config created were never started; those
+		// of the config in force stay.
+		var keep map[sourceKey]bool
+		if cur := g.cur.Load(); cur != nil {
+			keep = cur.keysUsed
+		}
+		g.keySources.retain(keep)
 		g.metrics.reloads.WithLabelValues("refused").Inc()
 		return f.Locate(problems)
 	}
 	g.cur.Store(c)
 	g.transports.retain(used)
+	g.keySources.retain(c.keysUsed)
 	g.metrics.reloads.WithLabelValues("ok").Inc()
 	g.metrics.configTimestamp.Set(float64(g.now().Unix()))
 	return nil
@@ -145,6 +156,7 @@ func Check(f *config.File) error {
 	for _, tr := range g.transports.m {
 		tr.CloseIdleConnections()
 	}
+	g.keySources.retain(nil)
 	if len(problems) > 0 {
 		return f.Locate(problems)
 	}
@@ -165,7 +177,9 @@ func (g *Gateway) compile(f *config.File) (*compiled, map[transportKey]bool, []c
 		file:      f,
 		decisions: cfg.Log.DecisionsEnabled(),
 		noRoute:   g.metrics.forRoute(""),
+		keysUsed:  map[sourceKey]bool{},
 	}
+	st := &compileState{g: g, issuers: map[string]*token.IssuerConfig{}, used: c.keysUsed}
 	for _, t := range cfg.TrustedProxies {
 		c.trusted = append(c.trusted, t.Prefix)
 	}
@@ -191,7 +205,7 @@ func (g *Gateway) compile(f *config.File) (*compiled, map[transportKey]bool, []c
 				problems = append(problems, config.Problem{Field: fmt.Sprintf("%s.policies[%d]", path, j), Msg: fmt.Sprintf("layer %q is not available in this build", layer)})
 				continue
 			}
-			p, ps := build(spec, &buildEnv{path: fmt.Sprintf("%s.policies[%d].%s", path, j, layer), cfg: cfg})
+			p, ps := build(spec, &buildEnv{path: fmt.Sprintf("%s.policies[%d].%s", path, j, layer), cfg: cfg, st: st})
 			problems = append(problems, ps...)
 			if p != nil {
 				r.steps = append(r.steps, step{layer: layer, policy: p})
@@ -201,6 +215,11 @@ func (g *Gateway) compile(f *config.File) (*compiled, map[transportKey]bool, []c
 	}
 	return c, used, problems
 }
+
+// Close stops the gateway's background work (the refreshing of remote
+// token key sets). The config in force keeps serving with the keys it
+// has.
+func (g *Gateway) Close() { g.keySources.retain(nil) }
 
 // SetGuard tells the gateway which connection guard emits refusals.
 func (g *Gateway) SetGuard(gd *httpwire.Guard) { g.guard.Store(gd) }

@@ -33,6 +33,7 @@ type builder func(spec *config.PolicySpec, b *buildEnv) (Policy, []config.Proble
 type buildEnv struct {
 	path string // field path of the policy, e.g. routes[0].policies[2]
 	cfg  *config.Config
+	st   *compileState // shared by the policies of one config load
 }
 
 func (b *buildEnv) problem(field, msg string) config.Problem {
@@ -51,6 +52,7 @@ var builders = map[string]builder{
 	"useragent": buildUserAgent,
 	"headers":   buildHeaders,
 	"cors":      buildCORS,
+	"jwt":       buildJWT,
 }
 
 // step is a compiled chain element.

@@ -184,6 +184,9 @@ func (p *upstreamProxy) rewrite(pr *httputil.ProxyRequest) {
 	h["X-Forwarded-Proto"] = v[2:3:3]
 	h["X-Forwarded-Host"] = v[3:4:4]
 	h["X-Request-Id"] = v[4:5:5]
+	for _, name := range s.upstreamStrip {
+		delete(h, name)
+	}
 	for k, vs := range s.upstreamHeader {
 		h[k] = vs
 	}

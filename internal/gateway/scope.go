@@ -36,6 +36,7 @@ type Scope struct {
 	route          *route
 	peerTrusted    bool
 	upstreamHeader http.Header
+	upstreamStrip  []string
 	responseHeader http.Header
 	layer          string
 	reason         string
@@ -55,6 +56,14 @@ func (s *Scope) SetUpstreamHeader(name, value string) {
 		s.upstreamHeader = make(http.Header, 4)
 	}
 	s.upstreamHeader.Set(name, value)
+}
+
+// StripUpstreamHeader removes a header (canonical name) the client sent from the forwarded
+// request, for headers a layer vouches for only when it can (a claim the
+// token may lack): a client must never supply them itself. It is applied
+// before the headers set with SetUpstreamHeader.
+func (s *Scope) StripUpstreamHeader(name string) {
+	s.upstreamStrip = append(s.upstreamStrip, name)
 }
 
 // SetResponseHeader sets a header on the response to the client, whether
@@ -105,10 +114,10 @@ var scopePool = sync.Pool{New: func() any { return new(Scope) }}
 func getScope() *Scope { return scopePool.Get().(*Scope) }
 
 func putScope(s *Scope) {
-	uh, rh := s.upstreamHeader, s.responseHeader
+	uh, rh, us := s.upstreamHeader, s.responseHeader, s.upstreamStrip
 	clear(uh)
 	clear(rh)
-	*s = Scope{upstreamHeader: uh, responseHeader: rh}
+	*s = Scope{upstreamHeader: uh, responseHeader: rh, upstreamStrip: us[:0]}
 	scopePool.Put(s)
 }
 
