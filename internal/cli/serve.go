@@ -14,6 +14,7 @@ import (
 
 	"github.com/drawbridge-gw/drawbridge/internal/config"
 	"github.com/drawbridge-gw/drawbridge/internal/gateway"
+	"github.com/drawbridge-gw/drawbridge/internal/state"
 )
 
 func newServeCmd() *cobra.Command {
@@ -67,7 +68,12 @@ func runGateway(ctx context.Context, f *config.File, o runOptions) error {
 	defer aw.Close()
 	logger := slog.New(slog.NewJSONHandler(aw, &slog.HandlerOptions{Level: logLevel(f.Config.Log.Level)}))
 
-	gw := gateway.New(gateway.Options{Logger: logger, Metrics: metrics, DecisionLog: aw})
+	stores, err := state.Open(ctx, f.Config.State)
+	if err != nil {
+		return err
+	}
+	defer stores.Close()
+	gw := gateway.New(gateway.Options{Logger: logger, Metrics: metrics, DecisionLog: aw, Hot: stores.Hot, Durable: stores.Durable})
 	if err := gw.Load(f); err != nil {
 		fmt.Fprintln(o.stderr, err)
 		return silentError{ExitRefused}

@@ -19,6 +19,8 @@ import (
 const serveConfig = `listen: ${LISTEN}
 admin:
   listen: ${ADMIN_LISTEN}
+state:
+  durable: sqlite:${STATE_DIR}/state.db
 upstreams:
   app:
     url: ${UPSTREAM}
@@ -63,6 +65,7 @@ func startServe(t *testing.T, upstream string) *served {
 		t.Fatal(err)
 	}
 	t.Setenv("UPSTREAM", upstream)
+	t.Setenv("STATE_DIR", t.TempDir()) // serve opens a real SQLite file
 	for attempt := 1; ; attempt++ {
 		s := &served{listen: freeAddr(t), admin: freeAddr(t), stderr: &syncBuffer{}, done: make(chan int, 1)}
 		t.Setenv("LISTEN", s.listen)

@@ -42,6 +42,8 @@ func (c *Config) ApplyDefaults() {
 	setDefault(&l.IdleTimeout, Duration(DefaultIdleTimeout))
 	setDefault(&l.MaxConnections, DefaultMaxConnections)
 	setDefault(&l.ShutdownTimeout, Duration(DefaultShutdownTimeout))
+	setDefault(&c.State.Hot, "memory")
+	setDefault(&c.State.Durable, "sqlite:drawbridge.db")
 	setDefault(&c.Log.Level, "info")
 	setDefault(&c.Log.Output, "stderr")
 	setDefault(&c.Log.BufferLines, DefaultLogBufferLines)

@@ -29,6 +29,10 @@ type Config struct {
 	// Log configures the decision log.
 	Log Log `yaml:"log"`
 
+	// State says where drawbridge keeps state between requests. Changing
+	// it needs a restart.
+	State State `yaml:"state"`
+
 	// Upstreams are the API servers behind the gateway, by name.
 	Upstreams map[string]Upstream `yaml:"upstreams"`
 
@@ -41,6 +45,21 @@ type Config struct {
 	// Their key sets are loaded once per config load and shared by every
 	// route that names them.
 	Issuers map[string]Issuer `yaml:"issuers"`
+}
+
+// State locates the two stores. A single node needs nothing: hot state in
+// memory, durable state in a SQLite file. Replicas share Redis and
+// PostgreSQL.
+type State struct {
+	// Hot holds single-use challenges and nonces and rate-limit counters:
+	// "memory" (default) or a redis:// or rediss:// URL
+	// (redis://[:password@]host:port/db; add ?addr=host:port for more
+	// Cluster nodes, or ?master_name=NAME for Sentinel).
+	Hot string `yaml:"hot" jsonschema:"default=memory"`
+	// Durable holds the device registry, operators' run-time controls and
+	// API keys: "sqlite:PATH" (default sqlite:drawbridge.db), a
+	// postgres:// URL, or "memory" (lost at exit: tests and demos only).
+	Durable string `yaml:"durable" jsonschema:"default=sqlite:drawbridge.db"`
 }
 
 // Admin is the operator listener.

@@ -55,6 +55,7 @@ func (c *Config) Validate() []Problem {
 		v.add("tls.min_version", "want 1.2 or 1.3, got %q", c.TLS.MinVersion)
 	}
 	c.Limits.validate(v)
+	c.State.validate(v)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -98,6 +99,20 @@ func (v *validator) hostPort(field, s string) {
 		v.add(field, "port must be a number from 0 to 65535, got %q", port)
 	}
 	_ = host // empty host means every interface, which is allowed
+}
+
+func (s State) validate(v *validator) {
+	switch {
+	case s.Hot == "memory", strings.HasPrefix(s.Hot, "redis://"), strings.HasPrefix(s.Hot, "rediss://"):
+	default:
+		v.add("state.hot", "want memory or a redis:// or rediss:// URL")
+	}
+	switch {
+	case s.Durable == "memory", strings.HasPrefix(s.Durable, "postgres://"), strings.HasPrefix(s.Durable, "postgresql://"):
+	case strings.HasPrefix(s.Durable, "sqlite:") && len(s.Durable) > len("sqlite:"):
+	default:
+		v.add("state.durable", "want sqlite:PATH, a postgres:// URL, or memory")
+	}
 }
 
 func (l *Limits) validate(v *validator) {

@@ -47,6 +47,8 @@ import (
 
 	"github.com/drawbridge-gw/drawbridge/internal/config"
 	"github.com/drawbridge-gw/drawbridge/internal/httpwire"
+	"github.com/drawbridge-gw/drawbridge/internal/store"
+	"github.com/drawbridge-gw/drawbridge/internal/store/memory"
 	"github.com/drawbridge-gw/drawbridge/internal/token"
 	"github.com/drawbridge-gw/drawbridge/internal/upstream"
 	"github.com/drawbridge-gw/drawbridge/internal/urlpath"
@@ -65,12 +67,19 @@ type Options struct {
 	Metrics *Metrics
 	// Now is the clock. If nil, time.Now.
 	Now func() time.Time
+	// Hot and Durable are the stores layers keep state in (replay guard,
+	// rate limits, device registry, run-time controls). If nil, private
+	// in-memory stores are used.
+	Hot     store.Hot
+	Durable store.Durable
 }
 
 // Gateway is the HTTP handler at the heart of drawbridge.
 type Gateway struct {
 	log        *slog.Logger
 	decisions  io.Writer
+	hot        store.Hot
+	durable    store.Durable
 	metrics    *Metrics
 	now        func() time.Time
 	errorLog   *log.Logger
@@ -105,7 +114,15 @@ func New(o Options) *Gateway {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Hot == nil {
+		o.Hot = memory.NewHot(memory.HotOptions{})
+	}
+	if o.Durable == nil {
+		o.Durable = memory.NewDurable()
+	}
 	return &Gateway{
+		hot:        o.Hot,
+		durable:    o.Durable,
 		log:        o.Logger,
 		decisions:  o.DecisionLog,
 		metrics:    o.Metrics,
@@ -205,7 +222,7 @@ func (g *Gateway) compile(f *config.File) (*compiled, map[transportKey]bool, []c
 				problems = append(problems, config.Problem{Field: fmt.Sprintf("%s.policies[%d]", path, j), Msg: fmt.Sprintf("layer %q is not available in this build", layer)})
 				continue
 			}
-			p, ps := build(spec, &buildEnv{path: fmt.Sprintf("%s.policies[%d].%s", path, j, layer), cfg: cfg, st: st})
+			p, ps := build(spec, &buildEnv{path: fmt.Sprintf("%s.policies[%d].%s", path, j, layer), cfg: cfg, st: st, hot: g.hot, durable: g.durable, now: g.now})
 			problems = append(problems, ps...)
 			if p != nil {
 				r.steps = append(r.steps, step{layer: layer, policy: p})

@@ -1,6 +1,9 @@
 package gateway
 
 import (
+	"time"
+
+	"github.com/drawbridge-gw/drawbridge/internal/store"
 	"net/http"
 
 	"github.com/drawbridge-gw/drawbridge/internal/config"
@@ -34,6 +37,10 @@ type buildEnv struct {
 	path string // field path of the policy, e.g. routes[0].policies[2]
 	cfg  *config.Config
 	st   *compileState // shared by the policies of one config load
+	// The process's stores and clock, for layers that keep state.
+	hot     store.Hot
+	durable store.Durable
+	now     func() time.Time
 }
 
 func (b *buildEnv) problem(field, msg string) config.Problem {

@@ -118,6 +118,7 @@ func (p *jwtPolicy) Decide(s *Scope) error {
 			return &Denial{Reason: "jwt.claim_mismatch", Cause: fmt.Errorf("jwt: claim %s does not meet its rule", r.claim)}
 		}
 	}
+	s.User, s.UserToken = tok, raw
 	for _, f := range p.forward {
 		// Whatever the client sent under these names never reaches the
 		// upstream; what the token says replaces it.

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/drawbridge-gw/drawbridge/internal/token"
 )
 
 // Scope is the per-request state every layer reads and annotates. One
@@ -32,6 +34,13 @@ type Scope struct {
 	RequestID string
 	// Start is when the gateway began handling the request.
 	Start time.Time
+
+	// User is the user's verified token, set by the jwt layer; nil when no
+	// layer has authenticated a user. Later layers key rate limits on its
+	// subject, bind DPoP proofs to it, and so on.
+	User *token.Token
+	// UserToken is the raw token User was verified from (for DPoP's ath).
+	UserToken string
 
 	route          *route
 	peerTrusted    bool
