@@ -68,6 +68,12 @@ func runGateway(ctx context.Context, f *config.File, o runOptions) error {
 	defer aw.Close()
 	logger := slog.New(slog.NewJSONHandler(aw, &slog.HandlerOptions{Level: logLevel(f.Config.Log.Level)}))
 
+	// Compile once before opening stores, so a broken config touches no
+	// file and no server.
+	if err := gateway.Check(f); err != nil {
+		fmt.Fprintln(o.stderr, err)
+		return silentError{ExitRefused}
+	}
 	stores, err := state.Open(ctx, f.Config.State)
 	if err != nil {
 		return err
