@@ -41,6 +41,11 @@ type Scope struct {
 	User *token.Token
 	// UserToken is the raw token User was verified from (for DPoP's ath).
 	UserToken string
+	// Install is the attested app install, set by the attestation layer;
+	// nil when no layer has checked what is calling.
+	Install *Install
+	// APIKeyID is the id of the API key the apikey layer accepted.
+	APIKeyID string
 
 	route          *route
 	peerTrusted    bool
@@ -108,6 +113,24 @@ func (s *Scope) AddResponseHeader(name, value string) {
 		s.responseHeader = make(http.Header, 8)
 	}
 	s.responseHeader.Add(name, value)
+}
+
+// Install is what an attestation token says about the calling app install.
+type Install struct {
+	// App is the app's id in the config.
+	App string
+	// ID identifies the install (the attested key's id).
+	ID string
+	// Version is the app version.
+	Version string
+	// Platform is apple, android, play or dev, or the name of an external
+	// issuer (firebase, approov).
+	Platform string
+	// Environment is production or development.
+	Environment string
+	// BoundKey is the RFC 7638 thumbprint of the install's request-signing
+	// key (cnf.jkt), which signature and DPoP layers require proofs from.
+	BoundKey string
 }
 
 type scopeKey struct{}
