@@ -57,22 +57,29 @@ func (c *Config) ApplyDefaults() {
 		r := &c.Routes[i]
 		setDefault(&r.Name, fmt.Sprintf("routes[%d]", i))
 		setDefault(&r.MaxBodyBytes, l.MaxBodyBytes)
-		for _, p := range r.Policies {
-			if p.Headers != nil {
-				setDefault(&p.Headers.HSTSMaxAge, Duration(DefaultHSTSMaxAge))
+		applyPolicyDefaults(r.Policies)
+	}
+	applyPolicyDefaults(c.Attestation.Policies)
+	c.applyIssuerDefaults()
+	c.applyAttestationDefaults()
+}
+
+// applyPolicyDefaults fills in the defaults of every layer of a chain.
+func applyPolicyDefaults(ps []PolicySpec) {
+	for _, p := range ps {
+		if p.Headers != nil {
+			setDefault(&p.Headers.HSTSMaxAge, Duration(DefaultHSTSMaxAge))
+		}
+		if p.CORS != nil {
+			if len(p.CORS.AllowMethods) == 0 {
+				p.CORS.AllowMethods = []string{"GET", "HEAD", "POST"}
 			}
-			if p.CORS != nil {
-				if len(p.CORS.AllowMethods) == 0 {
-					p.CORS.AllowMethods = []string{"GET", "HEAD", "POST"}
-				}
-				setDefault(&p.CORS.MaxAge, Duration(DefaultCORSMaxAge))
-			}
-			if p.JWT != nil {
-				p.JWT.applyDefaults()
-			}
+			setDefault(&p.CORS.MaxAge, Duration(DefaultCORSMaxAge))
+		}
+		if p.JWT != nil {
+			p.JWT.applyDefaults()
 		}
 	}
-	c.applyIssuerDefaults()
 }
 
 func setDefault[T comparable](p *T, v T) {

@@ -36,6 +36,12 @@ type Config struct {
 	// Upstreams are the API servers behind the gateway, by name.
 	Upstreams map[string]Upstream `yaml:"upstreams"`
 
+	// Apps are the apps attestation vouches for, by id.
+	Apps map[string]App `yaml:"apps"`
+
+	// Attestation configures the attestation service and its tokens.
+	Attestation Attestation `yaml:"attestation"`
+
 	// Routes are tried in order; the first whose Match accepts the request
 	// handles it. A request no route matches is refused (404,
 	// route.not_found) and never forwarded.
@@ -67,6 +73,10 @@ type Admin struct {
 	// Listen is the admin address (host:port). It serves /metrics,
 	// /healthz and /readyz. Empty disables the admin listener.
 	Listen string `yaml:"listen"`
+	// Token is the bearer token operators present to change run-time
+	// controls (revoke devices, block versions, cut off tokens). Use
+	// ${file:...}. Empty: the operator API only reads.
+	Token string `yaml:"token"`
 	// Pprof serves Go's profiler under /debug/pprof/ on the admin
 	// listener. Off by default: profiles reveal internals and cost CPU.
 	Pprof bool `yaml:"pprof"`
@@ -229,6 +239,9 @@ type PolicySpec struct {
 	// issuer, checks scopes and claims, and forwards the verified subject
 	// and claims upstream.
 	JWT *JWTPolicy `yaml:"jwt"`
+	// Attestation requires an attestation token: proof that the genuine
+	// app, on a sound device, makes the request.
+	Attestation *AttestationPolicy `yaml:"attestation"`
 }
 
 // IPPolicy judges the client address (see trusted_proxies).

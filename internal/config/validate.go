@@ -86,6 +86,7 @@ func (c *Config) Validate() []Problem {
 		r.validate(v, p, c)
 	}
 	c.validateJWT(v)
+	c.validateAttestation(v)
 	return v.problems
 }
 

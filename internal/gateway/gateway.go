@@ -80,6 +80,7 @@ type Gateway struct {
 	decisions  io.Writer
 	hot        store.Hot
 	durable    store.Durable
+	attest     attestState
 	metrics    *Metrics
 	now        func() time.Time
 	errorLog   *log.Logger
@@ -99,6 +100,7 @@ type compiled struct {
 	decisions bool
 	pathOpts  urlpath.Options
 	noRoute   *routeMetrics
+	attest    *attestEndpoints   // nil when the attestation service is off
 	keysUsed  map[sourceKey]bool // the remote key sets its policies use
 }
 
@@ -173,7 +175,7 @@ func Check(f *config.File) error {
 	for _, tr := range g.transports.m {
 		tr.CloseIdleConnections()
 	}
-	g.keySources.retain(nil)
+	g.Close()
 	if len(problems) > 0 {
 		return f.Locate(problems)
 	}
@@ -200,6 +202,7 @@ func (g *Gateway) compile(f *config.File) (*compiled, map[transportKey]bool, []c
 	for _, t := range cfg.TrustedProxies {
 		c.trusted = append(c.trusted, t.Prefix)
 	}
+	problems = append(problems, g.compileAttestation(cfg, st, c)...)
 	for i := range cfg.Routes {
 		rc := &cfg.Routes[i]
 		path := fmt.Sprintf("routes[%d]", i)
@@ -214,29 +217,49 @@ func (g *Gateway) compile(f *config.File) (*compiled, map[transportKey]bool, []c
 		if err := compileMatch(r, rc.Match); err != nil {
 			problems = append(problems, config.Problem{Field: path + ".match.path", Msg: err.Error()})
 		}
-		for j := range rc.Policies {
-			spec := &rc.Policies[j]
-			layer := spec.Layer()
-			build, ok := builders[layer]
-			if !ok {
-				problems = append(problems, config.Problem{Field: fmt.Sprintf("%s.policies[%d]", path, j), Msg: fmt.Sprintf("layer %q is not available in this build", layer)})
-				continue
-			}
-			p, ps := build(spec, &buildEnv{path: fmt.Sprintf("%s.policies[%d].%s", path, j, layer), cfg: cfg, st: st, hot: g.hot, durable: g.durable, now: g.now})
-			problems = append(problems, ps...)
-			if p != nil {
-				r.steps = append(r.steps, step{layer: layer, policy: p})
-			}
-		}
+		steps, ps := g.buildChain(path, rc.Policies, cfg, st)
+		problems = append(problems, ps...)
+		r.steps = steps
 		c.router.routes = append(c.router.routes, r)
 	}
+	problems = append(problems, c.attestClashes()...)
 	return c, used, problems
+}
+
+// buildChain compiles a policy list into its steps. path is the field path
+// of the list's owner (routes[2], attestation).
+func (g *Gateway) buildChain(path string, specs []config.PolicySpec, cfg *config.Config, st *compileState) ([]step, []config.Problem) {
+	var steps []step
+	var problems []config.Problem
+	for j := range specs {
+		spec := &specs[j]
+		layer := spec.Layer()
+		build, ok := builders[layer]
+		if !ok {
+			problems = append(problems, config.Problem{Field: fmt.Sprintf("%s.policies[%d]", path, j), Msg: fmt.Sprintf("layer %q is not available in this build", layer)})
+			continue
+		}
+		p, ps := build(spec, &buildEnv{path: fmt.Sprintf("%s.policies[%d].%s", path, j, layer), cfg: cfg, st: st, hot: g.hot, durable: g.durable, now: g.now})
+		problems = append(problems, ps...)
+		if p != nil {
+			steps = append(steps, step{layer: layer, policy: p})
+		}
+	}
+	return steps, problems
 }
 
 // Close stops the gateway's background work (the refreshing of remote
 // token key sets). The config in force keeps serving with the keys it
 // has.
-func (g *Gateway) Close() { g.keySources.retain(nil) }
+func (g *Gateway) Close() {
+	g.keySources.retain(nil)
+	g.attest.mu.Lock()
+	if g.attest.controls != nil {
+		g.attest.controls.Close()
+		g.attest.controls = nil
+	}
+	g.attest.mu.Unlock()
+}
 
 // SetGuard tells the gateway which connection guard emits refusals.
 func (g *Gateway) SetGuard(gd *httpwire.Guard) { g.guard.Store(gd) }
@@ -273,6 +296,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Path = path
+	if c.attest != nil && g.serveAttestation(w, s, c, path) {
+		return
+	}
 	rt, reason := c.router.find(r.Host, path, r.Method)
 	if rt == nil {
 		g.deny(w, s, c, "route", Deny(reason))
@@ -424,19 +450,29 @@ func stripConnectionFields(h http.Header) *Denial {
 }
 
 func (g *Gateway) deny(w http.ResponseWriter, s *Scope, c *compiled, layer string, d *Denial) {
-	s.layer, s.reason, s.cause = layer, d.Reason, d.Cause
-	w.Header().Set("X-Request-Id", s.RequestID)
-	writeProblem(w, d, s.RequestID, s.responseHeader)
 	m := (*routeMetrics)(nil)
 	if s.route != nil {
 		m = s.route.metrics
 	} else if c != nil {
 		m = c.noRoute
 	}
+	g.denyWith(w, s, c, m, layer, d)
+}
+
+// denyWith answers a refusal and records it under the metrics m.
+func (g *Gateway) denyWith(w http.ResponseWriter, s *Scope, c *compiled, m *routeMetrics, layer string, d *Denial) {
+	s.layer, s.reason, s.cause = layer, d.Reason, d.Cause
+	w.Header().Set("X-Request-Id", s.RequestID)
+	writeProblem(w, d, s.RequestID, s.responseHeader)
 	g.finish(s, c, m, "deny")
 }
 
 func (g *Gateway) reply(w http.ResponseWriter, s *Scope, c *compiled, layer string, rep *Reply) {
+	g.replyWith(w, s, c, s.route.metrics, layer, rep)
+}
+
+// replyWith answers a layer's direct reply (a CORS preflight).
+func (g *Gateway) replyWith(w http.ResponseWriter, s *Scope, c *compiled, m *routeMetrics, layer string, rep *Reply) {
 	s.layer = layer
 	h := w.Header()
 	for k, vs := range s.responseHeader {
@@ -447,7 +483,7 @@ func (g *Gateway) reply(w http.ResponseWriter, s *Scope, c *compiled, layer stri
 	}
 	h.Set("X-Request-Id", s.RequestID)
 	w.WriteHeader(rep.Status)
-	g.finish(s, c, s.route.metrics, "reply")
+	g.finish(s, c, m, "reply")
 }
 
 // finish records the decision: one log line and the metrics.

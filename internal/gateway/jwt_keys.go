@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"github.com/drawbridge-gw/drawbridge/internal/attest/service"
 	"log/slog"
 	"os"
 	"slices"
@@ -87,6 +88,11 @@ type compileState struct {
 	g       *Gateway
 	issuers map[string]*token.IssuerConfig
 	used    map[sourceKey]bool
+	// Attestation: the apps, the run-time controls and this process's
+	// token issuer (nil when the service is off).
+	apps         map[string]*service.App
+	controls     *service.Controls
+	attestIssuer *service.Issuer
 }
 
 // issuer compiles the named issuer: its key sources (a key file read now,
@@ -143,4 +149,16 @@ func (st *compileState) issuer(name string, b *buildEnv, field string) (*token.I
 	}
 	st.issuers[name] = ic
 	return ic, problems
+}
+
+// remoteKeys returns the shared remote key set at url, with the default
+// refresh bounds.
+func (st *compileState) remoteKeys(url string, b *buildEnv, field string) (token.KeySource, []config.Problem) {
+	key := sourceKey{url: url, min: config.DefaultKeyRefreshMin, max: config.DefaultKeyRefreshMax, unknownKIDWait: config.DefaultUnknownKIDInterval}
+	s, err := st.g.keySources.get(key, st.g.log)
+	if err != nil {
+		return nil, []config.Problem{b.problem(field, err.Error())}
+	}
+	st.used[key] = true
+	return s, nil
 }

@@ -55,11 +55,12 @@ func (b *buildEnv) problem(field, msg string) config.Problem {
 // config type, a field of config.PolicySpec, a file here with its Policy,
 // and one line in this table.
 var builders = map[string]builder{
-	"ip":        buildIP,
-	"useragent": buildUserAgent,
-	"headers":   buildHeaders,
-	"cors":      buildCORS,
-	"jwt":       buildJWT,
+	"ip":          buildIP,
+	"useragent":   buildUserAgent,
+	"headers":     buildHeaders,
+	"cors":        buildCORS,
+	"jwt":         buildJWT,
+	"attestation": buildAttestation,
 }
 
 // step is a compiled chain element.

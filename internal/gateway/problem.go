@@ -79,6 +79,24 @@ var reasonTable = map[string]reasonInfo{
 	"gateway.internal":            {500, "The gateway could not process this request."},
 	"gateway.not_ready":           {503, "The gateway is not ready to serve."},
 
+	// Attestation: the service's endpoints and the attestation layer.
+	"attestation.missing":                 {401, "An attestation token is required: attest the app and send its token."},
+	"attestation.invalid":                 {401, "The attestation token is not valid: attest again."},
+	"attestation.expired":                 {401, "The attestation token has expired: refresh it and retry."},
+	"attestation.wrong_app":               {403, "The attestation token is for another app."},
+	"attestation.version_blocked":         {403, "This version of the app is no longer supported: please update it."},
+	"attestation.device_revoked":          {403, "This app install has been revoked."},
+	"attestation.token_revoked":           {401, "The attestation token was revoked: attest again."},
+	"attestation.binding_mismatch":        {401, "The attestation token belongs to another session."},
+	"attestation.unavailable":             {503, "Attestation state is unavailable: retry later."},
+	"attestation.unknown_app":             {400, "Unknown app."},
+	"attestation.platform_not_allowed":    {403, "This app does not accept attestation from this platform."},
+	"attestation.bad_request":             {400, "The attestation request is malformed (see docs/protocol.md)."},
+	"attestation.key_mismatch":            {400, "The client data names another signing key."},
+	"attestation.challenge_invalid":       {400, "The challenge is unknown, expired or already used: fetch a new one."},
+	"attestation.environment_not_allowed": {403, "This app does not accept evidence from this environment."},
+	"attestation.unknown_device":          {403, "This key was never attested: attest it first."},
+
 	// First policies.
 	"ip.denied":             {403, "Requests from this network are not allowed on this route."},
 	"useragent.denied":      {403, "This client is not allowed on this route."},
@@ -126,17 +144,39 @@ var reasonTable = map[string]reasonInfo{
 	"jwt.missing_claim":       {401, "The bearer token lacks a required claim."},
 }
 
-// reasonStatus is the status of a reason, 403 for codes missing from the
-// table (a refusal is never turned into success by a typo).
-func reasonStatus(reason string) int {
+// familyTable gives the status and text of reason families whose codes
+// come from domain packages: the first failing check of an evidence format
+// (appattest.nonce_mismatch, androidkey.unverified_boot, ...).
+var familyTable = map[string]reasonInfo{
+	"appattest":     {403, "The App Attest evidence was refused."},
+	"androidkey":    {403, "The Android key attestation was refused."},
+	"playintegrity": {403, "The Play Integrity verdict was refused."},
+	"devkey":        {403, "The development attestation was refused."},
+}
+
+func lookupReason(reason string) (reasonInfo, bool) {
 	if ri, ok := reasonTable[reason]; ok {
+		return ri, true
+	}
+	if i := strings.IndexByte(reason, '.'); i > 0 {
+		if ri, ok := familyTable[reason[:i]]; ok {
+			return ri, true
+		}
+	}
+	return reasonInfo{}, false
+}
+
+// reasonStatus is the status of a reason, 403 for codes missing from the
+// tables (a refusal is never turned into success by a typo).
+func reasonStatus(reason string) int {
+	if ri, ok := lookupReason(reason); ok {
 		return ri.status
 	}
 	return http.StatusForbidden
 }
 
 func reasonDetail(reason string) string {
-	if ri, ok := reasonTable[reason]; ok {
+	if ri, ok := lookupReason(reason); ok {
 		return ri.detail
 	}
 	return "The request was refused."
