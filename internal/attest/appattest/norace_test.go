@@ -1,0 +1,5 @@
+//go:build !race
+
+package appattest
+
+const raceEnabled = false
