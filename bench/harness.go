@@ -27,6 +27,7 @@ type harness struct {
 	client   *http.Client
 	upstream string // upstream base URL
 	stderr   io.Writer
+	redis    *redisServer // started by the first row that needs it (redis.go)
 }
 
 // bench runs the benchmark and returns the exit status.
@@ -88,6 +89,7 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) (int, error
 		return 0, err
 	}
 	defer up.stop()
+	defer func() { h.redis.stop() }()
 	s.Upstream = info
 
 	if err := h.measureAll(ctx, s, sel); err != nil {
@@ -234,6 +236,16 @@ func (h *harness) measure(ctx context.Context, row Row, run, pos int) (measureme
 		Conns: h.opts.Conns, Duration: h.opts.Warmup,
 		Tag: row.Name, Dir: filepath.Join(h.out, "load"), Secret: secret,
 	}
+	load := h.load
+	if row.GoLoad || row.PerRequest != "" {
+		load = goLoader{self: h.self, pin: h.pin}
+	}
+	if row.PerRequest != "" {
+		if spec.PerRequestKey, err = perRequestKey(row.PerRequest); err != nil {
+			return measurement{}, refuse("%v", err)
+		}
+		spec.PerRequest = row.PerRequest
+	}
 	if err := preflight(ctx, h.client, spec); err != nil {
 		return measurement{}, err
 	}
@@ -242,13 +254,13 @@ func (h *harness) measure(ctx context.Context, row Row, run, pos int) (measureme
 		return measurement{}, err
 	}
 	if spec.Duration > 0 {
-		if _, err := h.load.Run(ctx, spec); err != nil {
+		if _, err := load.Run(ctx, spec); err != nil {
 			return measurement{}, loadFailed(ctx, err)
 		}
 	}
 	spec.Duration = h.opts.Duration
 	start, cpu0 := time.Now(), readCPUTimes()
-	res, err := h.load.Run(ctx, spec)
+	res, err := load.Run(ctx, spec)
 	if err != nil {
 		return measurement{}, loadFailed(ctx, err)
 	}
@@ -310,6 +322,18 @@ func (h *harness) startProxy(ctx context.Context, row Row) (*proc, Target, procI
 		return nil, t, procInfo{}, err
 	}
 	env := []string{"LISTEN=" + listen, "ADMIN_LISTEN=" + admin, "UPSTREAM=" + h.upstream}
+	redisEnv, err := h.redisEnv(t.Config)
+	if err != nil {
+		return nil, t, procInfo{}, err
+	}
+	env = append(env, redisEnv...)
+	if row.Prepare != nil {
+		extra, err := row.Prepare(ctx)
+		if err != nil {
+			return nil, t, procInfo{}, refuse("prepare: %v", err)
+		}
+		env = append(env, extra...)
+	}
 	argv := h.pin.wrap(h.pin.ProxyCPU, []string{h.bin, "serve", "--config", t.Config})
 	p, err := startProc("drawbridge", argv, env, filepath.Join(h.out, "logs", row.Name+".log"), nil)
 	if err != nil {

@@ -32,6 +32,11 @@ type loadSpec struct {
 	// Secret holds header names whose values must not be written to
 	// disk or to recorded command lines.
 	Secret map[string]bool
+	// PerRequest names headers made for each request (Row.PerRequest),
+	// from PerRequestKey, which reaches the Go load generator in its
+	// environment only.
+	PerRequest    string
+	PerRequestKey []byte
 }
 
 // loadResult is what one load generator run measured.
@@ -106,7 +111,15 @@ func preflight(ctx context.Context, c *http.Client, s loadSpec) error {
 	if err != nil {
 		return err
 	}
-	for _, h := range s.Headers {
+	headers := s.Headers
+	if s.PerRequest != "" {
+		next, err := perRequestHeaders(s.PerRequest, s.PerRequestKey, s.Method, req.URL, s.Headers)
+		if err != nil {
+			return err
+		}
+		headers = append(append([]Header{}, headers...), next()...)
+	}
+	for _, h := range headers {
 		req.Header.Set(h.Name, h.Value)
 	}
 	resp, err := c.Do(req)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -44,8 +45,16 @@ func (g goLoader) Run(ctx context.Context, s loadSpec) (loadResult, error) {
 	for _, h := range s.Headers {
 		argv = append(argv, "-H", h.Name+": "+h.Value)
 	}
+	if s.PerRequest != "" {
+		argv = append(argv, "-per-request", s.PerRequest)
+	}
 	argv = g.pin.wrap(g.pin.LoadCPU, argv)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	if s.PerRequest != "" {
+		// The key goes in the environment: never on disk, and not on the
+		// command line the report records.
+		cmd.Env = append(os.Environ(), perRequestKeyEnv+"="+base64.StdEncoding.EncodeToString(s.PerRequestKey))
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -77,6 +86,7 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.DurationVar(&s.Duration, "d", 5*time.Second, "duration")
 	fs.StringVar(&s.Method, "method", "GET", "request method")
 	bodyFile := fs.String("body-file", "", "request body `file`")
+	perRequest := fs.String("per-request", "", "make these headers for each request (bench/proofs.go), with the key in $"+perRequestKeyEnv)
 	fs.Func("H", "header `Name: value` (repeatable)", func(v string) error {
 		name, value, ok := strings.Cut(v, ":")
 		if !ok {
@@ -95,6 +105,19 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		s.Body = string(b)
 	}
+	if *perRequest != "" {
+		key, err := base64.StdEncoding.DecodeString(os.Getenv(perRequestKeyEnv))
+		if err != nil {
+			return fmt.Errorf("loadgen: $%s: %v", perRequestKeyEnv, err)
+		}
+		u, err := url.Parse(s.URL)
+		if err != nil {
+			return err
+		}
+		if s.PerRequest, err = perRequestHeaders(*perRequest, key, s.Method, u, s.Headers); err != nil {
+			return err
+		}
+	}
 	r, err := generate(ctx, s)
 	if err != nil {
 		return err
@@ -102,6 +125,9 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	r.GOMAXPROCS = runtime.GOMAXPROCS(0)
 	return json.NewEncoder(stdout).Encode(r)
 }
+
+// perRequestKeyEnv carries a per-request row's key to the generator.
+const perRequestKeyEnv = "BENCH_PER_REQUEST_KEY"
 
 // genSpec is one run of the built-in generator.
 type genSpec struct {
@@ -111,6 +137,9 @@ type genSpec struct {
 	Body     string
 	Conns    int
 	Duration time.Duration
+	// PerRequest, if set, returns headers to add to each request; it is
+	// called from every connection's goroutine.
+	PerRequest func() []Header
 }
 
 // requestTimeout bounds one request, as wrk's default --timeout does.
@@ -133,8 +162,16 @@ func generate(ctx context.Context, s genSpec) (loadResult, error) {
 	defer cancel()
 	start := time.Now()
 	results := make(chan workerResult, s.Conns)
+	next := func() ([]byte, error) { return raw, nil }
+	if s.PerRequest != nil {
+		next = func() ([]byte, error) {
+			per := s
+			per.Headers = append(append([]Header{}, s.Headers...), s.PerRequest()...)
+			return rawRequest(u, per)
+		}
+	}
 	for range s.Conns {
-		go func() { results <- work(ctx, u.Host, raw, tmpl) }()
+		go func() { results <- work(ctx, u.Host, next, tmpl) }()
 	}
 	var total workerResult
 	for range s.Conns {
@@ -205,7 +242,7 @@ func (w *workerResult) merge(o workerResult) {
 
 // work runs one connection until ctx is done. A request in flight at the
 // end is completed and counted, as wrk does.
-func work(ctx context.Context, addr string, raw []byte, tmpl *http.Request) workerResult {
+func work(ctx context.Context, addr string, next func() ([]byte, error), tmpl *http.Request) workerResult {
 	var w workerResult
 	w.lat = make([]time.Duration, 0, 4096)
 	var conn net.Conn
@@ -225,6 +262,11 @@ func work(ctx context.Context, addr string, raw []byte, tmpl *http.Request) work
 				continue
 			}
 			conn, br = c, bufio.NewReaderSize(c, 16<<10)
+		}
+		raw, err := next()
+		if err != nil {
+			w.fail("request", err)
+			return w
 		}
 		t0 := time.Now()
 		_ = conn.SetDeadline(t0.Add(requestTimeout))

@@ -30,6 +30,12 @@
 // runs in its own process group and is stopped with it, on exit and on
 // Ctrl-C.
 //
+// Rows whose proofs are single-use (signature-*, dpop: Row.PerRequest)
+// need new headers for every request, which wrk cannot make: they always
+// run on the built-in generator, which signs each request on its own CPU,
+// and their ratios are taken against bare-go, the bare proxy under the
+// same generator.
+//
 // A row is refused, and reported without figures, when its request is not
 // answered 2xx before the run or any answer in the run is not 2xx or fails
 // (wrk counts only statuses of 400 and above).

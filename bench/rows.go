@@ -33,6 +33,21 @@ type Row struct {
 	Headers []Header
 	// Body is sent with every request; empty sends none.
 	Body string
+	// Prepare, if not nil, runs before the proxy starts; the environment
+	// variables it returns (NAME=value) are set for the proxy. Rows whose
+	// config needs a server of the harness up when it loads (a key set
+	// URL) start it here.
+	Prepare func(ctx context.Context) ([]string, error)
+	// PerRequest, if set, names headers made afresh for every request
+	// (bench/proofs.go: "signature-hmac", "signature-ed25519", "dpop"): a
+	// signature's nonce and created, a DPoP proof's jti and iat, which the
+	// gateway accepts once. Such rows always run on the Go load generator,
+	// since wrk repeats fixed headers.
+	PerRequest string
+	// GoLoad runs the row on the Go load generator even when wrk is
+	// chosen: the base of PerRequest rows, so that their ratios compare
+	// one generator with itself.
+	GoLoad bool
 	// Setup, if not nil, runs once the proxy is ready and before the
 	// row's first request; the headers it returns are sent as well (they
 	// replace static Headers of the same name). Rows that need tokens mint
@@ -79,6 +94,27 @@ func rows() []Row {
 		{Name: "jwt-es256-hot", Config: "bench/configs/jwt-hot.yaml", Path: "/api/products", Headers: browser, Setup: jwtSetup("ES256")},
 		{Name: "jwt-eddsa-cold", Config: "bench/configs/jwt-cold.yaml", Path: "/api/products", Headers: browser, Setup: jwtSetup("EdDSA")},
 		{Name: "jwt-eddsa-hot", Config: "bench/configs/jwt-hot.yaml", Path: "/api/products", Headers: browser, Setup: jwtSetup("EdDSA")},
+		// ratelimit-*: every request counted against two limits, never
+		// refused (bench/configs/ratelimit-*.yaml); the redis row's
+		// config names ${REDIS_URL}, so the harness starts a redis-server
+		// for it (bench/redis.go).
+		{Name: "ratelimit-memory", Config: "bench/configs/ratelimit-memory.yaml", Path: "/api/products", Headers: browser},
+		{Name: "ratelimit-redis", Config: "bench/configs/ratelimit-redis.yaml", Path: "/api/products", Headers: browser},
+		// attestation: an attestation token checked on every request
+		// (bench/attest.go), as apps send it.
+		{Name: "attestation", Config: "bench/configs/attestation.yaml", Path: "/api/products", Headers: browser,
+			Prepare: attestPrepare, Setup: attestSetup},
+		// signature-*, dpop: a new HTTP message signature (RFC 9421) or
+		// DPoP proof (RFC 9449) on every request, nonce or jti claimed
+		// once (bench/proofs.go). The Go load generator signs each, so
+		// they are measured against the bare proxy under that generator.
+		{Name: "bare-go", Path: "/api/products", Headers: browser, GoLoad: true},
+		{Name: "signature-hmac", Config: "bench/configs/signature.yaml", Base: "bare-go", Path: "/api/products", Headers: browser,
+			Prepare: signaturePrepare, Setup: signatureSetup("signature-hmac"), PerRequest: "signature-hmac"},
+		{Name: "signature-ed25519", Config: "bench/configs/signature.yaml", Base: "bare-go", Path: "/api/products", Headers: browser,
+			Prepare: signaturePrepare, Setup: signatureSetup("signature-ed25519"), PerRequest: "signature-ed25519"},
+		{Name: "dpop", Config: "bench/configs/dpop.yaml", Base: "bare-go", Path: "/api/products", Headers: browser,
+			Prepare: dpopPrepare, Setup: dpopSetup, PerRequest: "dpop"},
 	}
 }
 

@@ -98,6 +98,9 @@ Start with 'drawbridge demo'.`,
 		newVersionCmd(),
 		newTokenCmd(),
 		newKeysCmd(),
+		newAPIKeyCmd(),
+		newAttestationCmd(),
+		newAdminCmd(),
 	)
 	return root
 }

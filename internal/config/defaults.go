@@ -62,6 +62,7 @@ func (c *Config) ApplyDefaults() {
 	applyPolicyDefaults(c.Attestation.Policies)
 	c.applyIssuerDefaults()
 	c.applyAttestationDefaults()
+	setDefault(&c.APIKeys.CacheTTL, Duration(DefaultAPIKeyCacheTTL))
 }
 
 // applyPolicyDefaults fills in the defaults of every layer of a chain.
@@ -79,6 +80,10 @@ func applyPolicyDefaults(ps []PolicySpec) {
 		if p.JWT != nil {
 			p.JWT.applyDefaults()
 		}
+		if p.RateLimit != nil {
+			p.RateLimit.applyDefaults()
+		}
+		applyProofDefaults(p)
 	}
 }
 

@@ -29,6 +29,9 @@ func (c *Config) applyIssuerDefaults() {
 }
 
 func (p *JWTPolicy) applyDefaults() {
+	if len(p.Schemes) == 0 {
+		p.Schemes = []string{"Bearer"}
+	}
 	setDefault(&p.MaxTokenBytes, DefaultMaxTokenBytes)
 	setDefault(&p.Cache.Size, DefaultTokenCacheSize)
 	setDefault(&p.Cache.TTL, Duration(DefaultTokenCacheTTL))

@@ -51,6 +51,9 @@ type Config struct {
 	// Their key sets are loaded once per config load and shared by every
 	// route that names them.
 	Issuers map[string]Issuer `yaml:"issuers"`
+
+	// APIKeys configures the API keys apikey policies check.
+	APIKeys APIKeys `yaml:"api_keys"`
 }
 
 // State locates the two stores. A single node needs nothing: hot state in
@@ -242,6 +245,17 @@ type PolicySpec struct {
 	// Attestation requires an attestation token: proof that the genuine
 	// app, on a sound device, makes the request.
 	Attestation *AttestationPolicy `yaml:"attestation"`
+	// RateLimit limits request rates per client, user, install, API key,
+	// header or claim (GCRA; docs/ratelimit.md).
+	RateLimit *RateLimitPolicy `yaml:"ratelimit"`
+	// Signature requires an HTTP message signature (RFC 9421) over the
+	// request as sent, its body included (Content-Digest).
+	Signature *SignaturePolicy `yaml:"signature"`
+	// DPoP requires a DPoP proof (RFC 9449) by the key the request's
+	// access or attestation token is bound to.
+	DPoP *DPoPPolicy `yaml:"dpop"`
+	// APIKey requires an API key (api_keys; docs/apikeys.md).
+	APIKey *APIKeyPolicy `yaml:"apikey"`
 }
 
 // IPPolicy judges the client address (see trusted_proxies).

@@ -71,6 +71,12 @@ type JWTPolicy struct {
 	// Cookie, when set, reads the token from this cookie in requests
 	// without an Authorization header. A request with both is refused.
 	Cookie string `yaml:"cookie"`
+	// Schemes are the Authorization schemes accepted: Bearer (RFC 6750)
+	// and DPoP (RFC 9449 §7.1), whose token a dpop layer later on the
+	// route must back with a proof. A token bound to a DPoP key (cnf.jkt)
+	// is refused with any scheme but DPoP, and never read from the cookie
+	// (RFC 9449 §7.2): it is not a bearer token. Default: [Bearer].
+	Schemes []string `yaml:"schemes"`
 	// Scopes must all be granted, in the space-separated scope claim or
 	// the scp array (403 jwt.insufficient_scope).
 	Scopes []string `yaml:"scopes"`

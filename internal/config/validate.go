@@ -87,6 +87,8 @@ func (c *Config) Validate() []Problem {
 	}
 	c.validateJWT(v)
 	c.validateAttestation(v)
+	c.validateRateLimits(v)
+	c.validateProofs(v)
 	return v.problems
 }
 

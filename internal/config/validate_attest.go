@@ -115,12 +115,25 @@ func (app App) validate(v *validator, p string) {
 func (e ExternalAttestation) validate(v *validator, p string, c *Config) {
 	switch e.Type {
 	case "firebase_app_check":
-		if e.ProjectNumber == "" {
-			v.add(p+".project_number", "is required for firebase_app_check")
+		if _, err := strconv.ParseUint(e.ProjectNumber, 10, 64); err != nil {
+			v.add(p+".project_number", "want the Firebase project number (digits), which App Check tokens name")
+		}
+		if _, ok := e.Apps["*"]; ok {
+			v.add(p+".apps", `map each Firebase app id (the tokens' sub) to an app; "*" is for approov`)
+		}
+		if e.Secret != "" || e.BindAuthorization {
+			v.add(p, "secret and bind_authorization are for approov")
 		}
 	case "approov":
-		if e.Secret == "" {
-			v.add(p+".secret", "is required for approov")
+		// The message never quotes the secret.
+		if b, err := base64.StdEncoding.DecodeString(e.Secret); err != nil || len(b) < 32 {
+			v.add(p+".secret", "want the Approov account secret: standard base64 of at least 32 bytes (use ${file:...})")
+		}
+		if _, ok := e.Apps["*"]; !ok || len(e.Apps) != 1 {
+			v.add(p+".apps", `Approov tokens do not name the app: give one entry, {"*": app}`)
+		}
+		if e.ProjectNumber != "" || e.JWKSURL != "" {
+			v.add(p, "project_number and jwks_url are for firebase_app_check")
 		}
 	default:
 		v.add(p+".type", "want firebase_app_check or approov, got %q", e.Type)

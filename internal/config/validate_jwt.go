@@ -76,6 +76,11 @@ func (p *JWTPolicy) validate(v *validator, path string, c *Config) {
 			v.add(fmt.Sprintf("%s.issuers[%d]", path, i), "unknown issuer %q (define it under issuers)", name)
 		}
 	}
+	for i, sc := range p.Schemes {
+		if sc != "Bearer" && sc != "DPoP" {
+			v.add(fmt.Sprintf("%s.schemes[%d]", path, i), "want Bearer or DPoP, got %q", sc)
+		}
+	}
 	if p.Cookie != "" && !isToken(p.Cookie) {
 		v.add(path+".cookie", "want a cookie name, got %q", p.Cookie)
 	}

@@ -7,8 +7,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// adminHandler serves the operator endpoints. It listens apart from the
-// API so that metrics and health never share a port with the internet.
+// adminHandler serves the operator endpoints: metrics, health, the
+// operator API (admin_api.go) and, when asked, pprof. It listens apart
+// from the API so that none of them shares a port with the internet.
 func (s *Server) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gw.metrics.Registry, promhttp.HandlerOpts{}))
@@ -25,6 +26,7 @@ func (s *Server) adminHandler() http.Handler {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
+	s.registerOperatorAPI(mux)
 	if s.cfg.Admin.Pprof {
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)

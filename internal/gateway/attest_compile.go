@@ -2,13 +2,17 @@ package gateway
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/drawbridge-gw/drawbridge/internal/attest/androidkey"
 	"github.com/drawbridge-gw/drawbridge/internal/attest/appattest"
+	"github.com/drawbridge-gw/drawbridge/internal/attest/devkey"
+	"github.com/drawbridge-gw/drawbridge/internal/attest/playintegrity"
 	"github.com/drawbridge-gw/drawbridge/internal/attest/service"
 	"github.com/drawbridge-gw/drawbridge/internal/config"
 )
@@ -59,6 +63,7 @@ func (g *Gateway) issuer(a config.Attestation) (*service.Issuer, error) {
 type attestEndpoints struct {
 	prefix  string
 	svc     *service.Service
+	apps    map[string]*service.App // the service's apps (tests inject roots)
 	steps   []step
 	metrics *routeMetrics
 }
@@ -106,7 +111,7 @@ func (g *Gateway) compileAttestation(cfg *config.Config, st *compileState, c *co
 	}
 	steps, ps := g.buildChain("attestation", cfg.Attestation.Policies, cfg, st)
 	problems = append(problems, ps...)
-	c.attest = &attestEndpoints{prefix: cfg.Attestation.Prefix, svc: svc, steps: steps, metrics: g.metrics.forRoute(attestRoute)}
+	c.attest = &attestEndpoints{prefix: cfg.Attestation.Prefix, svc: svc, apps: st.apps, steps: steps, metrics: g.metrics.forRoute(attestRoute)}
 	return problems
 }
 
@@ -149,7 +154,57 @@ func compileApp(name string, a config.App) (*service.App, []config.Problem) {
 		}
 		app.Android = &pol
 	}
+	if pl := a.Play; pl != nil {
+		app.Play, problems = compilePlay(p+".play", pl, problems)
+	}
+	if d := a.Dev; d != nil {
+		pol := devkey.Policy{App: name, AllowDevelopment: slices.Contains(a.Environments, devkey.Environment)}
+		for i, f := range d.CAFiles {
+			b, err := os.ReadFile(f)
+			var cas []*x509.Certificate
+			if err == nil {
+				cas, err = devkey.ParseCAs(b)
+			}
+			if err != nil {
+				problems = append(problems, config.Problem{Field: fmt.Sprintf("%s.dev.ca_files[%d]", p, i), Msg: err.Error()})
+			}
+			pol.CAs = append(pol.CAs, cas...)
+		}
+		v, err := devkey.New(pol)
+		if err != nil && len(problems) == 0 {
+			problems = append(problems, config.Problem{Field: p + ".dev", Msg: err.Error()})
+		}
+		app.Dev = v
+	}
 	return app, problems
+}
+
+// compilePlay builds an app's Play Integrity verifier. Its problems never
+// quote the keys.
+func compilePlay(p string, pl *config.PlayApp, problems []config.Problem) (*playintegrity.Verifier, []config.Problem) {
+	pol := playintegrity.Policy{
+		Package: pl.Package, MinVersionCode: pl.MinVersionCode,
+		DeviceIntegrity: pl.DeviceIntegrity, RequireLicensed: pl.RequireLicensed,
+	}
+	var err error
+	if pol.DecryptionKey, err = playintegrity.ParseDecryptionKey(pl.DecryptionKey); err != nil {
+		problems = append(problems, config.Problem{Field: p + ".decryption_key", Msg: "want the base64 AES-256 key from Play Console"})
+	}
+	if pol.VerificationKey, err = playintegrity.ParseVerificationKey(pl.VerificationKey); err != nil {
+		problems = append(problems, config.Problem{Field: p + ".verification_key", Msg: "want the base64 DER EC P-256 public key from Play Console"})
+	}
+	for _, d := range pl.SigningCertDigests {
+		b, _ := config.ParseDigest(d) // validated
+		pol.SigningCertDigests = append(pol.SigningCertDigests, b)
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	v, err := playintegrity.New(pol)
+	if err != nil {
+		return nil, append(problems, config.Problem{Field: p, Msg: err.Error()})
+	}
+	return v, problems
 }
 
 // attestPaths are the service's paths below its prefix.

@@ -116,8 +116,12 @@ func (g *Gateway) serveAttestation(w http.ResponseWriter, s *Scope, c *compiled,
 		issued, err = ep.svc.ExchangeAppleAssertion(ctx, &service.AppleAssertionRequest{Request: base, KeyID: req.KeyID, Assertion: req.Assertion})
 	case "/v1/attest/android":
 		issued, err = ep.svc.ExchangeAndroid(ctx, &service.AndroidRequest{Request: base, CertificateChain: req.CertificateChain})
+	case "/v1/attest/play":
+		issued, err = ep.svc.ExchangePlay(ctx, &service.PlayRequest{Request: base, IntegrityToken: req.IntegrityToken})
+	case "/v1/attest/dev":
+		issued, err = ep.svc.ExchangeDev(ctx, &service.DevRequest{Request: base, CertificateChain: req.CertificateChain, Signature: req.Signature})
 	default:
-		err = &service.Error{Code: service.ReasonPlatformNotAllowed, Msg: "not available in this build"}
+		err = errors.New("attestation: no exchange for " + rel)
 	}
 	if err != nil {
 		g.denyWith(w, s, c, m, "attestation", asDenial(err))

@@ -139,6 +139,9 @@ type env struct {
 	done     chan error
 	vars     map[string]string
 	stopOnce sync.Once
+	// gwOpts are the gateway's options (stores, clock); startEnv sets
+	// the logging.
+	gwOpts gateway.Options
 }
 
 // startEnv runs a gateway with yaml as its config. ${UPSTREAM} is the
@@ -160,7 +163,9 @@ func startEnv(t *testing.T, yaml string, opts ...func(*env)) *env {
 	}
 	sink := io.MultiWriter(e.logs, reasonRecorder{})
 	logger := slog.New(slog.NewJSONHandler(sink, nil))
-	e.gw = gateway.New(gateway.Options{Logger: logger, DecisionLog: sink})
+	o := e.gwOpts
+	o.Logger, o.DecisionLog = logger, sink
+	e.gw = gateway.New(o)
 	if err := e.gw.Load(f); err != nil {
 		t.Fatalf("load: %v", err)
 	}

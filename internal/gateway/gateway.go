@@ -89,6 +89,10 @@ type Gateway struct {
 	keySources keySources // remote token key sets, shared across reloads
 	guard      atomic.Pointer[httpwire.Guard]
 	cur        atomic.Pointer[compiled]
+	proofs     proofState // dpop nonce secret, API key verifier
+
+	// limiter is the memory rate limiter, shared across reloads.
+	limiter localLimiter
 }
 
 // compiled is one loaded config, ready to serve. It is never modified

@@ -21,6 +21,8 @@ type Metrics struct {
 	logDropped      prometheus.Counter
 	configTimestamp prometheus.Gauge
 
+	rateLimit *rateLimitMetrics
+
 	mu       sync.Mutex
 	counters map[[4]string]prometheus.Counter
 }
@@ -63,6 +65,7 @@ func NewMetrics() *Metrics {
 	}
 	m.Registry.MustRegister(m.decisions, m.duration, m.reloads, m.connsActive, m.connsRefused, m.logDropped, m.configTimestamp,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.rateLimit = newRateLimitMetrics(m.Registry)
 	return m
 }
 

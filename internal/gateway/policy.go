@@ -61,6 +61,10 @@ var builders = map[string]builder{
 	"cors":        buildCORS,
 	"jwt":         buildJWT,
 	"attestation": buildAttestation,
+	"signature":   buildSignature,
+	"dpop":        buildDPoP,
+	"apikey":      buildAPIKey,
+	"ratelimit":   buildRateLimit,
 }
 
 // step is a compiled chain element.

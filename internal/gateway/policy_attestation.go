@@ -18,17 +18,26 @@ import (
 // it is bound to a key the install holds, and later layers (signature,
 // dpop) require proofs made with that key.
 //
-// Checks, in order: present; signature, issuer, type and expiry (with a
-// small leeway); the app is one of the route's; the version rules of the
-// config and of operators at run time; the install is not revoked; the
-// token was not issued before an operator's cut-off; and, when asked, the
-// token is bound to the request's Authorization header.
+// Checks, in order: present (once); signature, issuer, type and expiry
+// (with a small leeway); the app is one of the route's; the version rules
+// of the config and of operators at run time; the install is not
+// revoked; the token was not issued before an operator's cut-off; and,
+// when asked, the token is bound to the request's Authorization header.
+//
+// Tokens of external services (attestation.external: Firebase App Check,
+// Approov) go through the same checks after their own verification (see
+// attest_external.go), except what they cannot carry: the version rules
+// apply only to tokens with a ver claim, the cut-off only to tokens with
+// an iat; their installs are not registered here, so they are revoked in
+// the external service, not by this gateway's operators.
 type attestationPolicy struct {
 	header   string
 	apps     []string
 	appRules map[string]*service.App
 	controls *service.Controls
-	verifier *token.Verifier
+	verifier *token.Verifier // this gateway's (or jwks_url's) tokens; nil when only external ones are accepted
+	issuer   string          // their iss
+	external []*externalVerifier
 	bind     bool
 }
 
@@ -45,16 +54,25 @@ func buildAttestation(spec *config.PolicySpec, b *buildEnv) (Policy, []config.Pr
 		controls: st.controls,
 		bind:     c.BindAuthorization,
 	}
+	var problems []config.Problem
+	for _, name := range c.External {
+		x, ps := buildExternal(name, b.cfg.Attestation.External[name], c.Leeway.D(), b)
+		problems = append(problems, ps...)
+		if x != nil {
+			p.external = append(p.external, x)
+		}
+	}
 	ic := token.IssuerConfig{
-		Type:           service.TokenType,
-		Leeway:         c.Leeway.D(),
-		RequiredClaims: []string{"sub", "app", "plat", "env", "jti", "cnf"},
+		Type:   service.TokenType,
+		Leeway: c.Leeway.D(),
+		// iat is required so that no token escapes an operator's cut-off.
+		RequiredClaims: []string{"sub", "app", "plat", "env", "iat", "jti", "cnf"},
 	}
 	switch {
 	case c.JWKSURL != "":
 		src, ps := st.remoteKeys(c.JWKSURL, b, "jwks_url")
 		if len(ps) > 0 {
-			return nil, ps
+			return nil, append(problems, ps...)
 		}
 		ic.Issuer = b.cfg.Attestation.Issuer
 		ic.Keys = []token.KeySource{src}
@@ -63,6 +81,8 @@ func buildAttestation(spec *config.PolicySpec, b *buildEnv) (Policy, []config.Pr
 		ic.Issuer = st.attestIssuer.Name()
 		ic.Keys = []token.KeySource{st.attestIssuer.PublicKeys()}
 		ic.Algorithms = st.attestIssuer.Algorithms()
+	case len(c.External) > 0:
+		return p, problems
 	default:
 		return nil, []config.Problem{b.problem("", "no attestation keys: enable the attestation service or set jwks_url")}
 	}
@@ -72,10 +92,10 @@ func buildAttestation(spec *config.PolicySpec, b *buildEnv) (Policy, []config.Pr
 		Cache:   token.NewCache(config.DefaultTokenCacheSize, 0),
 	})
 	if err != nil {
-		return nil, []config.Problem{b.problem("", err.Error())}
+		return nil, append(problems, b.problem("", err.Error()))
 	}
-	p.verifier = v
-	return p, nil
+	p.verifier, p.issuer = v, ic.Issuer
+	return p, problems
 }
 
 var attestChallenge = http.Header{"Www-Authenticate": {`Attestation realm="drawbridge"`}}
@@ -88,49 +108,75 @@ func (p *attestationPolicy) Decide(s *Scope) error {
 	case len(raw) > 1:
 		return &Denial{Reason: "attestation.invalid", Cause: errors.New("more than one attestation token")}
 	}
-	tok, err := p.verifier.Verify(s.Request.Context(), raw[0])
-	if err != nil {
-		switch token.ReasonOf(err) {
-		case "token.expired":
-			return &Denial{Reason: "attestation.expired", Header: attestChallenge, Cause: err}
-		case "token.keys_unavailable":
-			return &Denial{Reason: "attestation.unavailable", Cause: err}
-		}
-		return &Denial{Reason: "attestation.invalid", Header: attestChallenge, Cause: err}
+	v, d := p.verify(s, raw[0])
+	if d != nil {
+		return d
 	}
-	cl := tok.Claims
-	app, _ := cl.String("app")
-	if !slices.Contains(p.apps, app) {
-		return &Denial{Reason: "attestation.wrong_app", Cause: fmt.Errorf("token for app %q", app)}
+	if !slices.Contains(p.apps, v.app) {
+		return &Denial{Reason: "attestation.wrong_app", Cause: fmt.Errorf("token for app %q", v.app)}
 	}
-	ver, _ := cl.String("ver")
-	rules := p.appRules[app]
-	if rules != nil && !service.VersionAllowed(rules.MinVersion, rules.Blocked, p.controls.Blocked(app), ver) {
-		return &Denial{Reason: "attestation.version_blocked", Cause: fmt.Errorf("version %q", ver)}
+	rules := p.appRules[v.app]
+	if rules != nil && (v.hasVersion || !v.external) &&
+		!service.VersionAllowed(rules.MinVersion, rules.Blocked, p.controls.Blocked(v.app), v.version) {
+		return &Denial{Reason: "attestation.version_blocked", Cause: fmt.Errorf("version %q", v.version)}
 	}
-	if p.controls.Revoked(app, cl.Subject) {
+	if !v.external && p.controls.Revoked(v.app, v.install) {
 		return &Denial{Reason: "attestation.device_revoked"}
 	}
-	if cut := p.controls.Cutoff(app); !cut.IsZero() && cl.IssuedAt.Before(cut) {
+	if cut := p.controls.Cutoff(v.app); !cut.IsZero() && !v.issuedAt.IsZero() && v.issuedAt.Before(cut) {
 		return &Denial{Reason: "attestation.token_revoked", Header: attestChallenge}
 	}
-	if p.bind {
-		uth, _ := cl.String("uth")
+	if p.bind && !v.external {
 		want := service.AuthHash(s.Request.Header.Get("Authorization"))
-		if uth == "" || subtle.ConstantTimeCompare([]byte(uth), []byte(want)) != 1 {
+		if v.uth == "" || subtle.ConstantTimeCompare([]byte(v.uth), []byte(want)) != 1 {
 			return &Denial{Reason: "attestation.binding_mismatch"}
 		}
 	}
-	in := &Install{App: app, ID: cl.Subject, Version: ver}
-	in.Platform, _ = cl.String("plat")
-	in.Environment, _ = cl.String("env")
-	if cnf, ok := cl.Get("cnf"); ok {
-		if m, ok := cnf.(map[string]any); ok {
-			in.BoundKey, _ = m["jkt"].(string)
+	s.Install = &Install{App: v.app, ID: v.install, Version: v.version, Platform: v.platform, Environment: v.environment, BoundKey: v.boundKey, boundJWK: v.boundJWK}
+	return nil
+}
+
+// verify picks the verifier whose token raw says it is, and verifies it
+// with that verifier's keys only.
+func (p *attestationPolicy) verify(s *Scope, raw string) (*claimsView, *Denial) {
+	ctx := s.Request.Context()
+	if len(p.external) > 0 {
+		alg, iss, err := inspectRouting(raw)
+		if err == nil && (p.verifier == nil || iss != p.issuer) {
+			for _, x := range p.external {
+				if x.matches(alg, iss) {
+					return x.verify(ctx, raw, s.Request.Header.Get("Authorization"), p.bind)
+				}
+			}
+		}
+		if p.verifier == nil {
+			if err == nil {
+				err = errors.New("the token is of no accepted issuer")
+			}
+			return nil, &Denial{Reason: "attestation.invalid", Header: attestChallenge, Cause: err}
 		}
 	}
-	s.Install = in
-	return nil
+	tok, err := p.verifier.Verify(ctx, raw)
+	if err != nil {
+		return nil, tokenDenial(err)
+	}
+	cl := tok.Claims
+	v := &claimsView{install: cl.Subject, issuedAt: cl.IssuedAt}
+	v.app, _ = cl.String("app")
+	v.version, v.hasVersion = cl.String("ver")
+	v.platform, _ = cl.String("plat")
+	v.environment, _ = cl.String("env")
+	if cnf, ok := cl.Get("cnf"); ok {
+		if m, ok := cnf.(map[string]any); ok {
+			v.boundKey, _ = m["jkt"].(string)
+			v.boundJWK, _ = m["jwk"].(map[string]any)
+		}
+	}
+	if v.install == "" || v.boundKey == "" {
+		return nil, &Denial{Reason: "attestation.invalid", Header: attestChallenge, Cause: errors.New("no install or bound key")}
+	}
+	v.uth, _ = cl.String("uth")
+	return v, nil
 }
 
 var _ Policy = (*attestationPolicy)(nil)

@@ -20,10 +20,15 @@ import (
 type jwtPolicy struct {
 	verifier *token.Verifier
 	cookie   string
-	scopes   []string
-	rules    []claimRule
-	forward  []forwardHeader
-	scopeErr *Denial // the insufficient_scope denial, prepared at load
+	bearerOK bool // the Bearer scheme is accepted
+	dpopOK   bool // the DPoP scheme is accepted; a dpop layer follows
+	// The challenges of the schemes accepted (RFC 6750 §3, RFC 9449
+	// §7.1), prepared at load.
+	missing, invalid http.Header
+	scopes           []string
+	rules            []claimRule
+	forward          []forwardHeader
+	scopeErr         *Denial // the insufficient_scope denial, prepared at load
 }
 
 type claimRule struct {
@@ -40,6 +45,9 @@ var (
 	challengeMissing = http.Header{"Www-Authenticate": {`Bearer realm="drawbridge"`}}
 	challengeInvalid = http.Header{"Www-Authenticate": {`Bearer realm="drawbridge", error="invalid_token"`}}
 	challengeRequest = http.Header{"Www-Authenticate": {`Bearer realm="drawbridge", error="invalid_request"`}}
+	// challengeDPoPBound answers a DPoP-bound token sent as a bearer token
+	// (RFC 9449 §7.1).
+	challengeDPoPBound = http.Header{"Www-Authenticate": {`DPoP realm="drawbridge", error="invalid_token"`}}
 )
 
 func buildJWT(spec *config.PolicySpec, b *buildEnv) (Policy, []config.Problem) {
@@ -75,7 +83,13 @@ func buildJWT(spec *config.PolicySpec, b *buildEnv) (Policy, []config.Problem) {
 	if err != nil {
 		return nil, []config.Problem{b.problem("", err.Error())}
 	}
-	p := &jwtPolicy{verifier: v, cookie: c.Cookie, scopes: c.Scopes}
+	p := &jwtPolicy{verifier: v, cookie: c.Cookie, scopes: c.Scopes,
+		bearerOK: len(c.Schemes) == 0 || slices.Contains(c.Schemes, "Bearer"), dpopOK: slices.Contains(c.Schemes, "DPoP"),
+		missing: challengeMissing, invalid: challengeInvalid}
+	if p.dpopOK {
+		p.missing = challenges(p.bearerOK, challengeMissing, `DPoP realm="drawbridge"`)
+		p.invalid = challenges(p.bearerOK, challengeInvalid, `DPoP realm="drawbridge", error="invalid_token"`)
+	}
 	for _, r := range c.Claims {
 		p.rules = append(p.rules, claimRule{claim: r.Claim, equals: r.Equals, contains: r.Contains, oneOf: r.OneOf})
 	}
@@ -92,18 +106,23 @@ func buildJWT(spec *config.PolicySpec, b *buildEnv) (Policy, []config.Problem) {
 // Decide reads the token, verifies it, applies scopes and claim rules,
 // and sets the forwarded headers.
 func (p *jwtPolicy) Decide(s *Scope) error {
-	raw, d := p.bearer(s.Request)
+	raw, scheme, d := p.bearer(s.Request)
 	if d != nil {
 		return d
 	}
 	tok, err := p.verifier.Verify(s.Request.Context(), raw)
 	if err != nil {
 		reason := jwtReason(token.ReasonOf(err))
-		h := challengeInvalid
+		h := p.invalid
 		if reason == "jwt.keys_unavailable" {
 			h = nil
 		}
 		return &Denial{Reason: reason, Header: h, Cause: err}
+	}
+	if scheme != "DPoP" && cnfJKT(tok.Claims.Map()) != "" {
+		// RFC 9449 §7.2: a token bound to a key is not a bearer token;
+		// accepting it as one would let a stolen copy in without proof.
+		return &Denial{Reason: "jwt.dpop_bound", Header: challengeDPoPBound}
 	}
 	if len(p.scopes) > 0 {
 		granted := tok.Claims.Scopes()
@@ -118,7 +137,7 @@ func (p *jwtPolicy) Decide(s *Scope) error {
 			return &Denial{Reason: "jwt.claim_mismatch", Cause: fmt.Errorf("jwt: claim %s does not meet its rule", r.claim)}
 		}
 	}
-	s.User, s.UserToken = tok, raw
+	s.User, s.UserToken, s.UserScheme = tok, raw, scheme
 	for _, f := range p.forward {
 		// Whatever the client sent under these names never reaches the
 		// upstream; what the token says replaces it.
@@ -130,10 +149,11 @@ func (p *jwtPolicy) Decide(s *Scope) error {
 	return nil
 }
 
-// bearer returns the token of the request (RFC 6750 §2.1: "Bearer"
-// followed by the token in the one Authorization field), or the cookie.
-// More than one way of sending a token is refused (RFC 6750 §2).
-func (p *jwtPolicy) bearer(r *http.Request) (string, *Denial) {
+// bearer returns the token of the request and how it came: "Bearer" or
+// "DPoP" followed by the token in the one Authorization field (RFC 6750
+// §2.1, RFC 9449 §7.1), as the policy's schemes allow, or "cookie". More
+// than one way of sending a token is refused (RFC 6750 §2).
+func (p *jwtPolicy) bearer(r *http.Request) (string, string, *Denial) {
 	auth := r.Header["Authorization"]
 	var cookie *http.Cookie
 	if p.cookie != "" {
@@ -143,21 +163,35 @@ func (p *jwtPolicy) bearer(r *http.Request) (string, *Denial) {
 	}
 	switch {
 	case len(auth) > 1 || (len(auth) == 1 && cookie != nil):
-		return "", &Denial{Reason: "jwt.bad_request", Header: challengeRequest}
+		return "", "", &Denial{Reason: "jwt.bad_request", Header: challengeRequest}
 	case len(auth) == 1:
 		scheme, tok, ok := strings.Cut(auth[0], " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return "", &Denial{Reason: "jwt.missing", Header: challengeMissing}
+		switch {
+		case ok && p.bearerOK && strings.EqualFold(scheme, "Bearer"):
+			scheme = "Bearer"
+		case ok && p.dpopOK && strings.EqualFold(scheme, "DPoP"):
+			scheme = "DPoP"
+		default:
+			return "", "", &Denial{Reason: "jwt.missing", Header: p.missing}
 		}
 		tok = strings.TrimLeft(tok, " ")
 		if tok == "" {
-			return "", &Denial{Reason: "jwt.missing", Header: challengeMissing}
+			return "", "", &Denial{Reason: "jwt.missing", Header: p.missing}
 		}
-		return tok, nil
+		return tok, scheme, nil
 	case cookie != nil && cookie.Value != "":
-		return cookie.Value, nil
+		return cookie.Value, "cookie", nil
 	}
-	return "", &Denial{Reason: "jwt.missing", Header: challengeMissing}
+	return "", "", &Denial{Reason: "jwt.missing", Header: p.missing}
+}
+
+// challenges returns the DPoP challenge, after the Bearer one when that
+// scheme is accepted too.
+func challenges(bearer bool, bearerChallenge http.Header, dpop string) http.Header {
+	if !bearer {
+		return http.Header{"Www-Authenticate": {dpop}}
+	}
+	return http.Header{"Www-Authenticate": {bearerChallenge.Get("Www-Authenticate"), dpop}}
 }
 
 func (r claimRule) holds(c *token.Claims) bool {

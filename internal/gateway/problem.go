@@ -142,6 +142,70 @@ var reasonTable = map[string]reasonInfo{
 	"jwt.too_old":             {401, "The bearer token was issued too long ago."},
 	"jwt.audience":            {401, "The bearer token is not meant for this API."},
 	"jwt.missing_claim":       {401, "The bearer token lacks a required claim."},
+	"jwt.dpop_bound":          {401, "This token is bound to a DPoP key: send it with the DPoP scheme and a proof."},
+
+	// Request signatures (policy_signature.go; internal/httpsig's codes).
+	// Refusals that say what to sign carry Accept-Signature (RFC 9421 §5.1).
+	"signature.missing":               {401, "This route requires an HTTP message signature (RFC 9421)."},
+	"signature.too_large":             {401, "The signature fields are larger than accepted."},
+	"signature.malformed_input":       {401, "The Signature-Input field is malformed."},
+	"signature.malformed_signature":   {401, "The Signature field is malformed."},
+	"signature.label_not_found":       {401, "The signature this route checks is not in the request."},
+	"signature.covers_nothing":        {401, "A signature must cover the request's components."},
+	"signature.missing_component":     {401, "The signature does not cover every component this route requires."},
+	"signature.tag_mismatch":          {401, "The signature is not meant for this API (tag)."},
+	"signature.missing_created":       {401, "The signature has no created time."},
+	"signature.created_in_future":     {401, "The signature's created time is in the future."},
+	"signature.expired":               {401, "The signature has expired."},
+	"signature.too_old":               {401, "The signature was created too long ago."},
+	"signature.missing_nonce":         {401, "The signature must carry a nonce."},
+	"signature.unknown_key":           {401, "The signature's key is not known."},
+	"signature.key_not_bound":         {401, "The signature must be made with the app install's bound key."},
+	"signature.alg_not_allowed":       {401, "The signature's algorithm is not accepted."},
+	"signature.alg_mismatch":          {401, "The signature's alg does not match its key."},
+	"signature.component_unavailable": {401, "A component the signature covers is not in the request."},
+	"signature.invalid":               {401, "The signature does not verify."},
+	"signature.body_too_large":        {413, "The body is too large to check its digest."},
+	"signature.malformed_digest":      {401, "The Content-Digest field is malformed."},
+	"signature.digest_missing":        {401, "A request with a body must carry its Content-Digest (sha-256 or sha-512)."},
+	"signature.digest_mismatch":       {401, "The Content-Digest does not match the body."},
+	"signature.replayed_nonce":        {401, "The signature's nonce was used before."},
+	"signature.unavailable":           {503, "Signatures cannot be checked right now: retry later."},
+
+	// DPoP proofs (policy_dpop.go; internal/dpop's codes). 401 carries a
+	// WWW-Authenticate: DPoP challenge (RFC 9449 §7.1); use_nonce also a
+	// DPoP-Nonce to retry with.
+	"dpop.missing":           {401, "This route requires a DPoP proof (RFC 9449)."},
+	"dpop.too_large":         {401, "The DPoP proof is too large."},
+	"dpop.malformed":         {401, "The DPoP proof is malformed; send exactly one."},
+	"dpop.bad_type":          {401, "The DPoP proof's typ must be dpop+jwt."},
+	"dpop.alg_not_allowed":   {401, "The DPoP proof's algorithm is not accepted."},
+	"dpop.bad_key":           {401, "The DPoP proof must carry a public key in jwk, and only there."},
+	"dpop.invalid_signature": {401, "The DPoP proof's signature does not verify."},
+	"dpop.missing_claim":     {401, "The DPoP proof lacks jti, htm, htu or iat."},
+	"dpop.method_mismatch":   {401, "The DPoP proof was made for another method."},
+	"dpop.uri_mismatch":      {401, "The DPoP proof was made for another URI."},
+	"dpop.use_nonce":         {401, "Make a new proof with the nonce in DPoP-Nonce."},
+	"dpop.iat_in_future":     {401, "The DPoP proof's iat is in the future."},
+	"dpop.too_old":           {401, "The DPoP proof is too old: make a new one."},
+	"dpop.ath_mismatch":      {401, "The DPoP proof's ath is not the hash of the access token."},
+	"dpop.key_mismatch":      {401, "The DPoP proof's key is not the key the token is bound to."},
+	"dpop.unbound":           {401, "No token of this request is bound to a DPoP key."},
+	"dpop.replayed":          {401, "The DPoP proof was used before: make a new one."},
+	"dpop.unavailable":       {503, "DPoP proofs cannot be checked right now: retry later."},
+
+	// API keys (policy_apikey.go; internal/apikey's codes).
+	"apikey.missing":            {401, "An API key is required."},
+	"apikey.bad_request":        {400, "Send one API key, in one way."},
+	"apikey.invalid":            {401, "The API key is not valid."},
+	"apikey.expired":            {401, "The API key has expired."},
+	"apikey.revoked":            {401, "The API key has been revoked."},
+	"apikey.insufficient_scope": {403, "The API key does not grant this route's scopes."},
+	"apikey.unavailable":        {503, "API keys cannot be checked right now: retry later."},
+
+	// Rate limits (policy_ratelimit.go). 429 carries Retry-After.
+	"ratelimit.exceeded":    {429, "Too many requests: retry after the time in Retry-After."},
+	"ratelimit.unavailable": {503, "Rate limits cannot be checked right now: retry later."},
 }
 
 // familyTable gives the status and text of reason families whose codes

@@ -146,6 +146,9 @@ func (p *upstreamProxy) rewrite(pr *httputil.ProxyRequest) {
 	out.URL.Scheme = p.scheme
 	out.URL.Host = p.host
 	out.URL.RawQuery = pr.In.URL.RawQuery
+	if s.upstreamQuery != nil {
+		out.URL.RawQuery = *s.upstreamQuery
+	}
 	out.URL.Fragment, out.URL.RawFragment = "", ""
 	if strings.IndexByte(escaped, '%') < 0 {
 		out.URL.Path, out.URL.RawPath = escaped, ""

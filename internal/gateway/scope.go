@@ -41,6 +41,10 @@ type Scope struct {
 	User *token.Token
 	// UserToken is the raw token User was verified from (for DPoP's ath).
 	UserToken string
+	// UserScheme is how the jwt layer received UserToken: "Bearer" or
+	// "DPoP" (the Authorization scheme), or "cookie". The dpop layer
+	// requires a proof's ath for a DPoP token.
+	UserScheme string
 	// Install is the attested app install, set by the attestation layer;
 	// nil when no layer has checked what is calling.
 	Install *Install
@@ -51,6 +55,7 @@ type Scope struct {
 	peerTrusted    bool
 	upstreamHeader http.Header
 	upstreamStrip  []string
+	upstreamQuery  *string // replaces the forwarded query when set
 	responseHeader http.Header
 	layer          string
 	reason         string
@@ -78,6 +83,13 @@ func (s *Scope) SetUpstreamHeader(name, value string) {
 // before the headers set with SetUpstreamHeader.
 func (s *Scope) StripUpstreamHeader(name string) {
 	s.upstreamStrip = append(s.upstreamStrip, name)
+}
+
+// SetUpstreamQuery replaces the query of the forwarded request (raw, as
+// it goes on the request line), for a layer that removes what only the
+// gateway may read (an API key in a query parameter).
+func (s *Scope) SetUpstreamQuery(raw string) {
+	s.upstreamQuery = &raw
 }
 
 // SetResponseHeader sets a header on the response to the client, whether
@@ -131,6 +143,10 @@ type Install struct {
 	// BoundKey is the RFC 7638 thumbprint of the install's request-signing
 	// key (cnf.jkt), which signature and DPoP layers require proofs from.
 	BoundKey string
+
+	// boundJWK is that key's public JWK (cnf.jwk), when the token carries
+	// it: the signature layer verifies with it. Never modified.
+	boundJWK map[string]any
 }
 
 type scopeKey struct{}

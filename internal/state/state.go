@@ -48,6 +48,16 @@ func Open(ctx context.Context, s config.State) (*Stores, error) {
 	return st, nil
 }
 
+// OpenDurable opens only the durable store a config names, for commands
+// that manage durable state (API keys) without a gateway.
+func OpenDurable(ctx context.Context, url string) (store.Durable, error) {
+	d, err := openDurable(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("state.durable: %w", err)
+	}
+	return d, nil
+}
+
 func openDurable(ctx context.Context, url string) (store.Durable, error) {
 	switch {
 	case url == "memory":

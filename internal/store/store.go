@@ -7,6 +7,21 @@
 // Redis when replicas must agree. Its one primitive that every layer
 // reuses is Claim: the replay guard.
 //
+// # Hot key namespaces
+//
+// Every single-use value goes through Hot, under its layer's prefix, so
+// that no two layers' keys can collide:
+//
+//   - challenge:<challenge>: an attestation challenge, Put at issue and
+//     Taken once at exchange (internal/attest/service).
+//   - nonce:httpsig:<len(keyid)>:<keyid>:<nonce>: an RFC 9421 signature
+//     nonce, Claimed until the signature expires (internal/httpsig; the
+//     gateway hashes keys longer than MaxKeyLen allows).
+//   - dpop-jti:<jkt>:<base64url(SHA-256(jti))>: a DPoP proof's jti, per key,
+//     Claimed while the proof could be accepted (internal/dpop).
+//   - hashed:<base64url(SHA-256(key))>: any of these longer than 256 bytes,
+//     as the gateway's replay guard passes them on.
+//
 // Durable state outlives restarts: the device registry (attested keys and
 // their counters), what operators decide at run time (revoked devices,
 // blocked app versions, token cut-offs) and API keys. It lives in SQLite
@@ -137,10 +152,11 @@ type Controls interface {
 	// SetTokenCutoff refuses the app's attestation tokens issued before t
 	// (a zero t removes the cut-off).
 	SetTokenCutoff(ctx context.Context, app string, t time.Time) error
-	// Generation increases with every change to controls or revocations
-	// (every successful SetVersionBlocked, SetTokenCutoff and RevokeDevice
-	// call, even one that changes nothing); polling it is cheap. A fresh
-	// store is at generation 0.
+	// Generation increases with every change to controls, revocations or
+	// API keys (every successful SetVersionBlocked, SetTokenCutoff,
+	// RevokeDevice, CreateAPIKey, RotateAPIKey and RevokeAPIKey call, even
+	// one that changes nothing); polling it is cheap. A fresh store is at
+	// generation 0.
 	Generation(ctx context.Context) (uint64, error)
 	// Snapshot returns all controls and revoked devices, read at one
 	// generation: never a mix of two.
@@ -159,10 +175,59 @@ type Snapshot struct {
 	Revoked map[string]time.Time
 }
 
+// APIKey is one secret of an API key. A key is known by its ID; while it
+// is being rotated it has two secrets, the old one expiring. The secret
+// itself is never stored, only its keyed hash: a copy of the database does
+// not give anyone a key.
+type APIKey struct {
+	// ID identifies the key in logs, to the upstream and to rate limits;
+	// it stays the same across rotations. Like an App: 1 to MaxKeyLen
+	// bytes of UTF-8 text without NUL.
+	ID string
+	// Hash is the keyed hash of the secret (HMAC-SHA-256 under the
+	// deployment's pepper): 1 to 64 bytes.
+	Hash []byte
+	// Name says what the key is for, for operators. May be empty.
+	Name string
+	// Scopes are what the key may do; each is text without spaces.
+	Scopes []string
+	// CreatedAt is when the secret was made; ExpiresAt when it stops
+	// working (zero: never); RevokedAt when an operator revoked it (zero:
+	// not revoked). Times are returned as Device times are.
+	CreatedAt, ExpiresAt, RevokedAt time.Time
+}
+
+// APIKeys holds API keys. Every successful change moves
+// Controls.Generation, so that a node caching keys sees a revocation
+// within one poll.
+type APIKeys interface {
+	// CreateAPIKey stores a key's first secret. ErrExists if the ID has a
+	// secret already (rotate it instead); ErrInvalid if the ID, Hash, Name
+	// or a scope breaks the rules of APIKey, or RevokedAt is set.
+	CreateAPIKey(ctx context.Context, k APIKey) error
+	// RotateAPIKey adds a secret to an existing key and, in the same
+	// atomic step, makes every other secret of the key that is not revoked
+	// expire at oldUntil (or earlier, if it already did). ErrNotFound if
+	// the ID has no secret; ErrExists if it has this Hash; ErrInvalid as
+	// CreateAPIKey, or for a zero oldUntil.
+	RotateAPIKey(ctx context.Context, k APIKey, oldUntil time.Time) error
+	// APIKey returns the secrets of a key, oldest first (by CreatedAt,
+	// then Hash), or ErrNotFound.
+	APIKey(ctx context.Context, id string) ([]APIKey, error)
+	// ListAPIKeys returns every secret of every key, by ID, then as
+	// APIKey orders them.
+	ListAPIKeys(ctx context.Context) ([]APIKey, error)
+	// RevokeAPIKey revokes every secret of a key at the given time (not
+	// zero: ErrInvalid). Revoking again keeps the first time. ErrNotFound
+	// if the ID has no secret.
+	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
+}
+
 // Durable is the durable state of one deployment.
 type Durable interface {
 	Devices
 	Controls
+	APIKeys
 	// Close releases the backend's resources.
 	Close() error
 }

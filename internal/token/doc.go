@@ -89,6 +89,18 @@
 // the keys of the issuers that allow it, and its iss must be the issuer
 // whose key opened it (token.decrypt when none does).
 //
+// # Self-signed proofs
+//
+// A DPoP proof (RFC 9449) is the one JWS that carries its own key: it
+// proves possession of a key, not who holds it. VerifySelfSigned checks
+// such a JWS with the same strict parser and signature code as tokens,
+// with the rules that differ: the key comes only from the header's jwk
+// (public, asymmetric, fitting alg; kid, jku, x5u and x5c are refused),
+// only asymmetric algorithms of the caller's list are accepted, and the
+// result carries the key's RFC 7638 thumbprint for the caller to compare
+// with what a token binds (cnf.jkt). Policy (htm, htu, iat, jti) belongs to
+// internal/dpop.
+//
 // # Keys
 //
 // Keys come from a *KeySet (a JWKS or key file, ParseKeys) or a

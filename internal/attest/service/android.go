@@ -59,4 +59,3 @@ func (s *Service) ExchangeAndroid(ctx context.Context, r *AndroidRequest) (*Issu
 	}
 	return s.finish(ctx, app, &r.Request, res.Facts, spkiInstall(res.Facts.PublicKey), cd.JKT, true)
 }
-

@@ -8,6 +8,8 @@ import (
 
 	"github.com/drawbridge-gw/drawbridge/internal/attest/androidkey"
 	"github.com/drawbridge-gw/drawbridge/internal/attest/appattest"
+	"github.com/drawbridge-gw/drawbridge/internal/attest/devkey"
+	"github.com/drawbridge-gw/drawbridge/internal/attest/playintegrity"
 )
 
 // App is a compiled app policy.
@@ -15,20 +17,34 @@ type App struct {
 	// ID is the app's id in the config.
 	ID string
 	// Apple, when set, accepts App Attest with this expectation's TeamID,
-	// BundleID and Roots (the rest is filled per request).
+	// BundleID, Roots and ReceiptRoots (nil roots: Apple's); the rest is
+	// filled per request.
 	Apple *appattest.Expect
 	// Android, when set, accepts Android key attestation under this policy.
 	Android *androidkey.Policy
-	// Environments allowed (production, development).
+	// Play, when set, accepts Play Integrity verdicts under this compiled
+	// policy (the app's Play Console keys).
+	Play *playintegrity.Verifier
+	// Dev, when set, accepts development attestation under this compiled
+	// policy (the app's development CAs).
+	Dev *devkey.Verifier
+	// Environments allowed (production, development). If empty, only
+	// production.
 	Environments []string
-	// TokenTTL is the lifetime of the app's tokens.
+	// TokenTTL is the lifetime of the app's tokens. If zero,
+	// DefaultTokenTTL.
 	TokenTTL time.Duration
 	// MinVersion and Blocked are the config's version rules.
 	MinVersion string
 	Blocked    []string
 }
 
-func (a *App) allows(env string) bool { return slices.Contains(a.Environments, env) }
+func (a *App) allows(env string) bool {
+	if len(a.Environments) == 0 {
+		return env == "production"
+	}
+	return slices.Contains(a.Environments, env)
+}
 
 // VersionAllowed applies the version rules of the config and of the
 // operators' run-time blocks. An app without a version passes only when

@@ -41,7 +41,9 @@ func (s *Service) ExchangeApple(ctx context.Context, r *AppleRequest) (*Issued, 
 	exp := *app.Apple
 	exp.ClientDataHash = clientDataHash(cd.Raw)
 	exp.KeyID = keyID
-	exp.Environments = app.Environments
+	// The format reports the environment; the service judges it, with
+	// its own reason, as for every platform.
+	exp.Environments = []string{appattest.Production, appattest.Development}
 	res := appattest.VerifyAttestation(att, exp, s.o.Now())
 	if !res.Valid {
 		return nil, evidenceError(res)
@@ -81,6 +83,11 @@ func (s *Service) ExchangeAppleAssertion(ctx context.Context, r *AppleAssertionR
 		return nil, fail(ReasonUnknownDevice, "attest the key first")
 	case err != nil:
 		return nil, storeError("reading the device", err)
+	case dev.Platform != platformApple:
+		// Install ids of other platforms live in the same registry: an
+		// Android key must not refresh as if it were an App Attest key,
+		// skipping the attestation its platform requires every time.
+		return nil, fail(ReasonUnknownDevice, "no App Attest key with this id")
 	}
 	if !dev.RevokedAt.IsZero() || s.o.Controls.Revoked(app.ID, install) {
 		return nil, fail(ReasonDeviceRevoked, "install %s", install)
@@ -109,3 +116,6 @@ func (s *Service) ExchangeAppleAssertion(ctx context.Context, r *AppleAssertionR
 	f.Environment = stored.Environment
 	return s.finish(ctx, app, &r.Request, f, install, dev.BoundKey, false)
 }
+
+// platformApple is Facts.Platform of App Attest evidence.
+const platformApple = "apple"

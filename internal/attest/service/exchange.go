@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -40,6 +41,9 @@ func (s *Service) begin(ctx context.Context, r *Request, platform string, config
 	if !configured(app) {
 		return nil, nil, fail(ReasonPlatformNotAllowed, "app %q does not accept %s attestation", r.App, platform)
 	}
+	if !validVersionText(r.AppVersion) {
+		return nil, nil, fail(ReasonBadRequest, "app_version must be at most %d printable ASCII characters", maxVersionLen)
+	}
 	cd, err := ParseClientData(r.ClientData)
 	if err != nil {
 		return nil, nil, err
@@ -47,8 +51,30 @@ func (s *Service) begin(ctx context.Context, r *Request, platform string, config
 	return app, cd, nil
 }
 
-// finish applies the version rules and controls, records the device and
-// issues the token.
+// maxVersionLen bounds the app version the app reports: it goes into
+// every token, and a token must stay far below the verifiers' size cap.
+const maxVersionLen = 64
+
+func validVersionText(v string) bool {
+	if len(v) > maxVersionLen {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x21 || v[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// finish applies the environment and version rules and the run-time
+// controls, records the device (register) and issues the token.
+//
+// The version the rules judge, and the token's ver, is the one the app
+// reports (Request.AppVersion). What the evidence attests is another
+// numbering (Android's versionCode, Apple's CFBundleVersion) that the
+// platform policies check themselves (android.min_version_code); it is
+// kept in the device's facts.
 func (s *Service) finish(ctx context.Context, app *App, r *Request, f attest.Facts, install, jkt string, register bool) (*Issued, error) {
 	if f.Environment == "" {
 		f.Environment = "production"
@@ -56,10 +82,7 @@ func (s *Service) finish(ctx context.Context, app *App, r *Request, f attest.Fac
 	if !app.allows(f.Environment) {
 		return nil, fail(ReasonEnvironmentNotAllow, "%s evidence for an app that allows %v", f.Environment, app.Environments)
 	}
-	ver := f.AppVersion
-	if ver == "" {
-		ver = r.AppVersion
-	}
+	ver := r.AppVersion
 	if !VersionAllowed(app.MinVersion, app.Blocked, s.o.Controls.Blocked(app.ID), ver) {
 		return nil, fail(ReasonVersionBlocked, "version %q", ver)
 	}
@@ -68,38 +91,61 @@ func (s *Service) finish(ctx context.Context, app *App, r *Request, f attest.Fac
 	}
 	now := s.o.Now()
 	if register {
-		facts, _ := json.Marshal(f)
-		err := s.o.Devices.RegisterDevice(ctx, store.Device{
-			App: app.ID, KeyID: install, Platform: f.Platform, PublicKey: f.PublicKey,
-			Counter: f.Counter, BoundKey: jkt, Facts: facts, FirstSeen: now, LastSeen: now,
-		})
-		switch {
-		case errors.Is(err, store.ErrExists):
-			// The key was attested before (Android re-attests its key with
-			// a new challenge): keep its registration, unless revoked.
-			d, err := s.o.Devices.Device(ctx, app.ID, install)
-			if err != nil {
-				return nil, storeError("reading the device", err)
-			}
-			if !d.RevokedAt.IsZero() {
-				return nil, fail(ReasonDeviceRevoked, "install %s", install)
-			}
-		case err != nil:
-			return nil, storeError("registering the device", err)
+		if err := s.register(ctx, app, f, install, jkt, now); err != nil {
+			return nil, err
 		}
 	}
 	c := Claims{
 		Subject: install, App: app.ID, Version: ver, Platform: f.Platform,
-		Environment: f.Environment, Cnf: Confirmation{JKT: jkt},
+		Environment: f.Environment, Cnf: Confirmation{JKT: jkt, JWK: boundJWK(r, f, jkt)},
 	}
 	if r.Authorization != "" {
 		c.AuthHash = AuthHash(r.Authorization)
 	}
-	tok, err := s.o.Issuer.Issue(c, now, app.TokenTTL)
+	ttl := app.TokenTTL
+	if ttl <= 0 {
+		ttl = DefaultTokenTTL
+	}
+	tok, err := s.o.Issuer.Issue(c, now, ttl)
 	if err != nil {
 		return nil, err
 	}
-	return &Issued{Token: tok, ExpiresIn: app.TokenTTL, InstallID: install, Facts: f}, nil
+	return &Issued{Token: tok, ExpiresIn: ttl, InstallID: install, Facts: f}, nil
+}
+
+// register records a newly attested key. A key registered before (an
+// Android app re-attesting its key with a new challenge) keeps its
+// registration, and must come from the same platform and bind the same
+// signing key: an App Attest key's later assertions are bound to the key
+// stored at its first attestation, and the registry cannot rebind it.
+// A revoked key stays revoked.
+func (s *Service) register(ctx context.Context, app *App, f attest.Facts, install, jkt string, now time.Time) error {
+	facts, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	err = s.o.Devices.RegisterDevice(ctx, store.Device{
+		App: app.ID, KeyID: install, Platform: f.Platform, PublicKey: f.PublicKey,
+		Counter: f.Counter, BoundKey: jkt, Facts: facts, FirstSeen: now, LastSeen: now,
+	})
+	if !errors.Is(err, store.ErrExists) {
+		if err != nil {
+			return storeError("registering the device", err)
+		}
+		return nil
+	}
+	d, err := s.o.Devices.Device(ctx, app.ID, install)
+	switch {
+	case err != nil:
+		return storeError("reading the device", err)
+	case !d.RevokedAt.IsZero():
+		return fail(ReasonDeviceRevoked, "install %s", install)
+	case d.Platform != f.Platform:
+		return fail(ReasonKeyMismatch, "the key is registered for platform %s", d.Platform)
+	case subtle.ConstantTimeCompare([]byte(d.BoundKey), []byte(jkt)) != 1:
+		return fail(ReasonKeyMismatch, "the key is registered with another signing key")
+	}
+	return nil
 }
 
 // AuthHash is the uth claim for an Authorization header value:

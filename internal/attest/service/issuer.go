@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -32,9 +33,13 @@ type Claims struct {
 	AuthHash    string       `json:"uth,omitempty"`
 }
 
-// Confirmation binds the token to the request-signing key (RFC 7800).
+// Confirmation binds the token to the request-signing key (RFC 7800):
+// its thumbprint (RFC 9449 §6.1), and its public JWK (RFC 7800 §3.2) so
+// that the gateway can check HTTP message signatures by it without a
+// look-up.
 type Confirmation struct {
-	JKT string `json:"jkt"`
+	JKT string          `json:"jkt"`
+	JWK json.RawMessage `json:"jwk,omitempty"`
 }
 
 // Issuer signs attestation tokens. The first key signs; all keys are

@@ -1,27 +1,54 @@
 // Package service is the attestation service: it hands out single-use
-// challenges, verifies the evidence an app returns (App Attest, Android
-// key attestation, Play Integrity, development attestation), records the
-// device, and issues a short-lived attestation token bound to the app's
-// request-signing key. docs/protocol.md is the contract with app
-// developers; this package implements it and knows nothing of HTTP.
+// challenges, verifies the evidence an app returns (App Attest and its
+// assertions, Android key attestation, Play Integrity, development
+// attestation), records the device, and issues a short-lived attestation
+// token bound to the app's request-signing key.
+// docs/protocol.md is the contract with app developers; this package
+// implements it and knows nothing of HTTP (the gateway serves it).
+//
+// # Why a service, and not just the verifiers
+//
+// A verifier says whether one piece of evidence is genuine. Whether it
+// should be honoured depends on state the verifiers do not have: was the
+// challenge it signs issued by us, for this app, and never used before;
+// which signing key did this install register; has an assertion counter
+// already been seen; did an operator revoke the install or block its
+// version. The service holds that state in the stores (challenges in the
+// hot store, devices and controls in the durable store), so that every
+// gateway node sharing them makes the same decision.
 //
 // # Order of an exchange
 //
-//  1. The app must be configured, and the platform configured for it.
+//  1. The app must be configured, and the platform configured for it;
+//     the reported app version must be short printable text.
 //  2. The client data must have the one exact shape the protocol defines,
 //     and its jkt must be the thumbprint of the signing key sent with it.
 //  3. The challenge it names is consumed before the evidence is looked at,
 //     so a failed attempt cannot be retried with the same challenge.
 //  4. The evidence is verified by its format's package at the service's
-//     clock, over SHA-256(client data).
-//  5. The version rules and run-time controls (revoked devices, blocked
-//     versions) apply.
+//     clock, over SHA-256(client data). The format reports the
+//     environment (production, development); the service judges it.
+//  5. The environment, the version rules (of the config and of operators
+//     at run time) and the revocations apply.
 //  6. The device is recorded (or its assertion counter advanced,
-//     atomically) and the token issued.
+//     atomically, in the durable store) and the token issued.
+//
+// The install id is the attested key's: the App Attest key id, or
+// SHA-256 of the attested key's SPKI (Android, development). Play
+// Integrity attests no key: its install is the request-signing key the
+// verdict binds. A key registered once stays bound to its platform and
+// signing key, and a revoked key stays revoked.
+//
+// # Failing closed
 //
 // Refusals are *Error values with a stable reason code: the service's own
-// (attestation.*) or the evidence format's first failing check
-// (appattest.nonce_mismatch, androidkey.unverified_boot, ...).
+// (attestation.*, see Reasons) or the evidence format's first failing
+// check (appattest.nonce_mismatch, androidkey.unverified_boot, ...), with
+// the verifier's whole Result attached for the log. A store that cannot
+// be reached refuses the exchange (attestation.unavailable): a challenge
+// that cannot be consumed, or a counter that cannot be stored, would
+// otherwise be replayable. Error messages carry no secret (no token, no
+// key material), only ids and reason codes.
 package service
 
 import (
@@ -95,6 +122,9 @@ func fail(code, format string, args ...any) *Error {
 func storeError(op string, err error) *Error {
 	return &Error{Code: ReasonUnavailable, Msg: op, Err: err}
 }
+
+// DefaultTokenTTL is a token's lifetime when its App sets none.
+const DefaultTokenTTL = 5 * time.Minute
 
 // Options configure a Service.
 type Options struct {

@@ -22,6 +22,7 @@ type Durable struct {
 	blocked map[string]map[string]bool // app → version → blocked
 	cutoffs map[string]time.Time
 	revoked map[deviceID]time.Time
+	apiKeys map[string][]store.APIKey // id → secrets
 	gen     uint64
 }
 
@@ -34,6 +35,7 @@ func NewDurable() *Durable {
 		blocked: make(map[string]map[string]bool),
 		cutoffs: make(map[string]time.Time),
 		revoked: make(map[deviceID]time.Time),
+		apiKeys: make(map[string][]store.APIKey),
 	}
 }
 
@@ -245,7 +247,7 @@ func (d *Durable) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.closed = true
-	d.devices, d.revoked = nil, nil
+	d.devices, d.revoked, d.apiKeys = nil, nil, nil
 	return nil
 }
 

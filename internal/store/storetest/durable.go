@@ -34,6 +34,12 @@ func TestDurable(t *testing.T, open func(t *testing.T) store.Durable) {
 		{"Controls", durControls},
 		{"SnapshotIsConsistent", durSnapshotConsistent},
 		{"CancelledContext", durCancelled},
+		{"APIKeysCreate", keysCreate},
+		{"APIKeysInvalid", keysInvalid},
+		{"APIKeysRotate", keysRotate},
+		{"APIKeysRevoke", keysRevoke},
+		{"APIKeysConcurrentCreate", keysConcurrentCreate},
+		{"APIKeysCancelledContext", keysCancelled},
 		{"Closed", durClosed},
 	}
 	for _, tt := range tests {

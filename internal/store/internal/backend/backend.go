@@ -4,9 +4,11 @@
 package backend
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -109,4 +111,59 @@ func Unavailable(op string, err error) error {
 // the engine (some clients only honour deadlines, not cancellation).
 func Done(op string, ctx context.Context) error {
 	return Unavailable(op, ctx.Err())
+}
+
+// CheckAPIKey checks what CreateAPIKey and RotateAPIKey document.
+func CheckAPIKey(k store.APIKey) error {
+	if err := CheckName("api key id", k.ID); err != nil {
+		return err
+	}
+	if len(k.Hash) == 0 || len(k.Hash) > 64 {
+		return fmt.Errorf("%w: an api key hash has 1 to 64 bytes, not %d", store.ErrInvalid, len(k.Hash))
+	}
+	if k.Name != "" {
+		if err := CheckName("api key name", k.Name); err != nil {
+			return err
+		}
+	}
+	for _, s := range k.Scopes {
+		if err := CheckName("api key scope", s); err != nil {
+			return err
+		}
+		if strings.ContainsAny(s, " \t\r\n") {
+			return fmt.Errorf("%w: an api key scope has no spaces", store.ErrInvalid)
+		}
+	}
+	if !k.RevokedAt.IsZero() {
+		return fmt.Errorf("%w: a new api key cannot be revoked already (use RevokeAPIKey)", store.ErrInvalid)
+	}
+	return nil
+}
+
+// CloneAPIKey copies k so that neither the caller nor the store sees the
+// other's later changes, and normalises its times and empty scopes (nil)
+// as every backend returns them.
+func CloneAPIKey(k store.APIKey) store.APIKey {
+	k.Hash = append([]byte(nil), k.Hash...)
+	if len(k.Scopes) == 0 {
+		k.Scopes = nil
+	} else {
+		k.Scopes = append([]string(nil), k.Scopes...)
+	}
+	k.CreatedAt, k.ExpiresAt, k.RevokedAt = Time(k.CreatedAt), Time(k.ExpiresAt), Time(k.RevokedAt)
+	return k
+}
+
+// SortAPIKeys orders secrets as APIKey and ListAPIKeys return them: by
+// ID, then CreatedAt, then Hash.
+func SortAPIKeys(ks []store.APIKey) {
+	slices.SortFunc(ks, func(a, b store.APIKey) int {
+		if c := strings.Compare(a.ID, b.ID); c != 0 {
+			return c
+		}
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.Hash, b.Hash)
+	})
 }
