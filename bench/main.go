@@ -78,9 +78,10 @@ func main() {
 // run is the whole program; it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	sub := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"upstream": runUpstream,
-		"bare":     runBare,
-		"loadgen":  runLoadgen,
+		"upstream":  runUpstream,
+		"bare":      runBare,
+		"loadgen":   runLoadgen,
+		"verifiers": runVerifiers,
 	}
 	if len(args) > 0 {
 		if f, ok := sub[args[0]]; ok {
