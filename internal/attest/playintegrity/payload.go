@@ -1,12 +1,11 @@
 package playintegrity
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/drawbridge-gw/drawbridge/internal/strictjson"
 )
 
 // verdict is what the checks read from the signed payload. Fields the
@@ -213,83 +212,15 @@ func integer(m map[string]any, name string, required bool) (int64, bool, bool) {
 	return n, true, err == nil
 }
 
-// parseObject decodes a JSON object strictly: valid UTF-8, no member name
-// twice in any object (RFC 8725 §2.6), no trailing data, bounded depth.
-// Numbers stay json.Number.
+// parseObject decodes a JSON object strictly (package strictjson): no
+// member named twice at any depth (RFC 8725 §2.6), no trailing data.
 func parseObject(b []byte) (map[string]any, error) {
-	if !utf8.Valid(b) {
+	m, err := strictjson.ParseObjectDepth(b, maxJSONDepth)
+	if errors.Is(err, strictjson.ErrMalformed) {
 		return nil, errMalformed
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
-		return nil, errMalformed
+	if errors.Is(err, strictjson.ErrDuplicate) {
+		return nil, errDuplicate
 	}
-	m, err := readObject(dec, 1)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errMalformed
-	}
-	return m, nil
-}
-
-func readObject(dec *json.Decoder, depth int) (map[string]any, error) {
-	if depth > maxJSONDepth {
-		return nil, errMalformed
-	}
-	m := make(map[string]any, 8)
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, errMalformed
-		}
-		if tok == json.Delim('}') {
-			return m, nil
-		}
-		name, ok := tok.(string)
-		if !ok {
-			return nil, errMalformed
-		}
-		if _, dup := m[name]; dup {
-			return nil, errDuplicate
-		}
-		v, err := readValue(dec, depth)
-		if err != nil {
-			return nil, err
-		}
-		m[name] = v
-	}
-}
-
-func readValue(dec *json.Decoder, depth int) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, errMalformed
-	}
-	switch tok {
-	case json.Delim('{'):
-		return readObject(dec, depth+1)
-	case json.Delim('['):
-		if depth+1 > maxJSONDepth {
-			return nil, errMalformed
-		}
-		arr := []any{}
-		for dec.More() {
-			v, err := readValue(dec, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			arr = append(arr, v)
-		}
-		if end, err := dec.Token(); err != nil || end != json.Delim(']') {
-			return nil, errMalformed
-		}
-		return arr, nil
-	case json.Delim('}'), json.Delim(']'):
-		return nil, errMalformed
-	}
-	return tok, nil
+	return m, err
 }
