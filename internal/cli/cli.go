@@ -101,6 +101,7 @@ Start with 'drawbridge demo'.`,
 		newAPIKeyCmd(),
 		newAttestationCmd(),
 		newAdminCmd(),
+		newClientCmd(),
 	)
 	return root
 }

@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -27,7 +31,11 @@ func newDemoCmd() *cobra.Command {
 		Short: "Run the gateway in front of a built-in shop API and print a tour",
 		Long: `Start a small built-in shop API (products, favourites, orders) on a free
 loopback port, put the gateway in front of it, and print a tour: commands to
-try and what each answers and why. Needs no external service.`,
+try and what each answers and why. Needs no external service.
+
+The demo's keys (an identity issuer's, a development CA's for app attestation)
+are made at start; those the tour's commands need are written to a temporary
+directory, removed at exit.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Checked here so that a bad flag is a usage error naming the
@@ -59,7 +67,8 @@ func runDemo(ctx context.Context, cmd *cobra.Command, listen, adminListen string
 
 	// The identity issuer: a key made now, its public set in a temporary
 	// file for the gateway, and the tour's tokens.
-	jwks, tokens, err := demo.NewIdentity(time.Now())
+	now := time.Now()
+	jwks, tokens, err := demo.NewIdentity(now)
 	if err != nil {
 		return err
 	}
@@ -72,12 +81,19 @@ func runDemo(ctx context.Context, cmd *cobra.Command, listen, adminListen string
 	if err := os.WriteFile(jwksPath, jwks, 0o600); err != nil {
 		return err
 	}
+	// App attestation: a development CA and device, the gateway's token
+	// signing key and the operator token, in the same directory.
+	att, err := demo.NewAttestation(dir, now)
+	if err != nil {
+		return err
+	}
 	vars := map[string]string{
 		"LISTEN":       listen,
 		"ADMIN_LISTEN": adminListen,
 		"UPSTREAM":     "http://" + shopLn.Addr().String(),
 		"DEMO_JWKS":    jwksPath,
 	}
+	maps.Copy(vars, att.Vars())
 	src := config.Source{LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
 	f, err := config.Parse("demo.yaml", demo.Config, src)
 	if err != nil {
@@ -87,17 +103,60 @@ func runDemo(ctx context.Context, cmd *cobra.Command, listen, adminListen string
 		f.Config.Log.Output = os.DevNull
 	}
 	out := cmd.OutOrStdout()
+	// The attestation tokens come from the gateway itself, so they are
+	// obtained once it serves; a failure stops the demo.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var prepared sync.WaitGroup
+	defer prepared.Wait()
 	err = runGateway(ctx, f, runOptions{
 		stdout: out,
 		stderr: cmd.ErrOrStderr(),
 		started: func(s *gateway.Server) {
 			gw, admin := s.Addr().String(), s.AdminAddr().String()
-			demo.PrintTour(out, gw, admin, tokens, demo.Tour(gw, admin, tokens))
+			prepared.Go(func() {
+				pctx, stop := context.WithTimeout(ctx, 30*time.Second)
+				defer stop()
+				app, err := att.Prepare(pctx, "http://"+gw, "http://"+admin, f.Config.Attestation.Issuer)
+				if err != nil {
+					cancel(fmt.Errorf("demo: preparing app attestation: %w", err))
+					return
+				}
+				setup := demo.Setup{Tokens: tokens, App: app, Dir: dir, Drawbridge: selfCommand()}
+				demo.PrintTour(out, gw, admin, setup, demo.Tour(gw, admin, setup))
+			})
 		},
 	})
 	var opErr *net.OpError
 	if errors.As(err, &opErr) && opErr.Op == "listen" {
 		return fmt.Errorf("%w (is another demo running? choose other ports with --listen and --admin-listen)", err)
 	}
+	if cause := context.Cause(ctx); err == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
 	return err
+}
+
+// selfCommand is how the tour's commands run drawbridge: as this process
+// was started. A binary that `go run` built lives in a temporary go-build
+// directory, gone when it exits: the reader runs `go run` too (from the
+// repository's root, where the demo was started).
+func selfCommand() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "drawbridge"
+	}
+	if strings.Contains(exe, string(filepath.Separator)+"go-build") {
+		return "go run ./cmd/drawbridge"
+	}
+	if p, err := exec.LookPath(filepath.Base(exe)); err == nil && sameFile(p, exe) {
+		return filepath.Base(exe)
+	}
+	return demo.ShellQuote(exe)
+}
+
+func sameFile(a, b string) bool {
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
 }

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 )
 
@@ -15,9 +16,12 @@ var Config []byte
 
 // Step is one command of the tour and the answer it promises.
 type Step struct {
+	// Section, when set, is a heading printed before the step.
+	Section string
 	// Say explains what the step shows.
 	Say string
-	// Cmd is a shell command (curl) to run.
+	// Cmd is a shell command to run: curl, or drawbridge client, which
+	// prints the status line and the body.
 	Cmd string
 	// Status is the HTTP status the command receives.
 	Status int
@@ -29,14 +33,30 @@ type Step struct {
 	Why string
 }
 
+// Setup is what the demo made at start that the tour's commands use.
+type Setup struct {
+	// Tokens are the users' access tokens.
+	Tokens Tokens
+	// App are the attestation tokens.
+	App AppTokens
+	// Dir is the demo's temporary directory (the development device, the
+	// exchange request).
+	Dir string
+	// Drawbridge is the command that runs drawbridge: the path of the
+	// binary the demo runs from, or "go run ./cmd/drawbridge".
+	Drawbridge string
+}
+
 // Tour returns the tour's steps for a gateway at gw (host:port) with its
-// admin listener at admin, using the tokens the demo minted at start.
-func Tour(gw, admin string, tok Tokens) []Step {
+// admin listener at admin, using what the demo made at start.
+func Tour(gw, admin string, s Setup) []Step {
 	base := "http://" + gw
+	tok := s.Tokens
 	app := "-A 'ShopApp/1.4 (iPhone; iOS 18.1)'"
 	auth := func(t string) string { return "-H 'Authorization: Bearer " + t + "'" }
-	return []Step{
+	steps := []Step{
 		{
+			Section:  "Routes, paths and addresses",
 			Say:      "An app's request for the catalogue passes every layer and reaches the shop API.",
 			Cmd:      "curl -s " + app + " " + base + "/api/products",
 			Status:   200,
@@ -93,6 +113,7 @@ func Tour(gw, admin string, tok Tokens) []Step {
 			Why:    "%2F, backslashes, double encoding and ';' path parameters are refused before routing.",
 		},
 		{
+			Section:  "Who is calling: the user's access token",
 			Say:      "Alice's orders need her access token; the shop learns who she is from the gateway.",
 			Cmd:      "curl -s " + app + " " + auth(tok.Alice) + " " + base + "/api/orders",
 			Status:   200,
@@ -134,12 +155,16 @@ func Tour(gw, admin string, tok Tokens) []Step {
 			Reason: "jwt.alg_none",
 			Why:    "the algorithm allow-list is configuration (here EdDSA), never the token's word.",
 		},
+	}
+	steps = append(steps, attestationSteps(base, s)...)
+	return append(steps, []Step{
 		{
-			Say:    "A browser page from another origin cannot call the API.",
-			Cmd:    "curl -s -X OPTIONS " + app + " -H 'Origin: https://evil.example' -H 'Access-Control-Request-Method: POST' " + base + "/api/orders",
-			Status: 403,
-			Reason: "cors.preflight_denied",
-			Why:    "only https://shop.example is on the CORS allow-list.",
+			Section: "Browsers and operators",
+			Say:     "A browser page from another origin cannot call the API.",
+			Cmd:     "curl -s -X OPTIONS " + app + " -H 'Origin: https://evil.example' -H 'Access-Control-Request-Method: POST' " + base + "/api/orders",
+			Status:  403,
+			Reason:  "cors.preflight_denied",
+			Why:     "only https://shop.example is on the CORS allow-list.",
 		},
 		{
 			Say:    "The gateway's metrics are not on the API listener.",
@@ -155,24 +180,49 @@ func Tour(gw, admin string, tok Tokens) []Step {
 			Contains: "drawbridge_decisions_total",
 			Why:      "each request is one decision: counted by route, layer, decision and reason, and logged as one JSON line.",
 		},
-	}
+	}...)
 }
 
 // PrintTour writes the tour, with the tokens it uses.
-func PrintTour(w io.Writer, gw, admin string, tok Tokens, steps []Step) {
+func PrintTour(w io.Writer, gw, admin string, s Setup, steps []Step) {
+	tok, at := s.Tokens, s.App
 	fmt.Fprintf(w, "drawbridge demo: the gateway listens on http://%s, in front of a small shop API.\n", gw)
 	fmt.Fprintf(w, "Metrics, health and readiness: http://%s/metrics, /healthz, /readyz. Decision log: stderr.\n\n", admin)
 	fmt.Fprintf(w, "Access tokens minted at start by the demo's identity issuer %s (its EdDSA key\n", Issuer)
 	fmt.Fprintf(w, "was made at start and lives only in memory; the gateway has its public JWKS):\n")
 	fmt.Fprintf(w, "  ALICE=%s\n  EXPIRED=%s\n  FORGED=%s\n  NONE=%s\n\n", tok.Alice, tok.Expired, tok.Forged, tok.None)
-	fmt.Fprintf(w, "Try these (in another terminal):\n\n")
-	for i, s := range steps {
-		fmt.Fprintf(w, "%d. %s\n   $ %s\n", i+1, s.Say, s.Cmd)
-		answer := fmt.Sprintf("%d", s.Status)
-		if s.Reason != "" {
-			answer += " " + s.Reason
-		}
-		fmt.Fprintf(w, "   -> %s: %s\n\n", answer, s.Why)
+	fmt.Fprintf(w, "App attestation (docs/protocol.md): the demo made a development CA and a device of\n")
+	fmt.Fprintf(w, "app shop in DEMO_DIR (removed at exit), attested through the gateway, revoked one\n")
+	fmt.Fprintf(w, "install and blocked version %s through the operator API, and kept these\n", BlockedVersion)
+	fmt.Fprintf(w, "attestation tokens (valid for an hour but APP_EXPIRED):\n")
+	fmt.Fprintf(w, "  DEMO_DIR=%s\n  APP_TOKEN=%s\n  APP_EXPIRED=%s\n  KIOSK_TOKEN=%s\n  REVOKED_TOKEN=%s\n  OLD_VERSION_TOKEN=%s\n",
+		s.Dir, at.Valid, at.Expired, at.Kiosk, at.Revoked, at.OldVersion)
+	fmt.Fprintf(w, "Read the operator's controls with: %s admin --admin http://%s --token-file %s controls\n\n",
+		s.Drawbridge, admin, ShellQuote(filepath.Join(s.Dir, AdminToken)))
+	where := "in another terminal"
+	if strings.HasPrefix(s.Drawbridge, "go run ") {
+		where += ", from the repository's root"
 	}
+	fmt.Fprintf(w, "Try these (%s):\n", where)
+	for i, st := range steps {
+		if st.Section != "" {
+			fmt.Fprintf(w, "\n## %s\n", st.Section)
+		}
+		fmt.Fprintf(w, "\n%d. %s\n   $ %s\n", i+1, st.Say, st.Cmd)
+		answer := fmt.Sprintf("%d", st.Status)
+		if st.Reason != "" {
+			answer += " " + st.Reason
+		}
+		fmt.Fprintf(w, "   -> %s: %s\n", answer, st.Why)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintln(w, strings.TrimSpace(`Refusals are application/problem+json with a stable "reason" code. Press Ctrl-C to stop.`))
+}
+
+// ShellQuote quotes s for sh when it needs quoting.
+func ShellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@%+=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -19,10 +19,11 @@ import (
 	"github.com/drawbridge-gw/drawbridge/internal/demo"
 )
 
-// TestTour runs 'drawbridge demo', then runs every command the printed
-// tour tells a reader to try, exactly as printed, and checks the answer
-// against the promise printed below it and against demo.Tour. The tour is
-// the demo's documentation; this keeps it true.
+// TestTour builds drawbridge, runs 'drawbridge demo' from the binary,
+// then runs every command the printed tour tells a reader to try, exactly
+// as printed (curl, and the binary itself for 'drawbridge client'), and
+// checks the answer against the promise printed below it and against
+// demo.Tour. The tour is the demo's documentation; this keeps it true.
 func TestTour(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -30,18 +31,32 @@ func TestTour(t *testing.T) {
 		}
 		t.Skip("!!! SKIPPING the demo tour test: curl is not installed, so the tour's commands cannot be checked !!!")
 	}
+	bin := buildDrawbridge(t)
 
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
+	demoCmd := exec.Command(bin, "demo", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--quiet")
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	demoCmd.Stdout, demoCmd.Stderr = stdout, stderr
+	if err := demoCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan int, 1)
 	go func() {
-		done <- cli.Run(ctx, []string{"demo", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--quiet"}, stdout, stderr)
+		_ = demoCmd.Wait()
+		done <- demoCmd.ProcessState.ExitCode()
+	}()
+	stopped := false
+	defer func() {
+		if !stopped {
+			_ = demoCmd.Process.Kill()
+			<-done
+		}
 	}()
 	printed := waitForTour(t, stdout, stderr, done)
 
 	gw, admin := tourAddrs(t, printed)
-	want := demo.Tour(gw, admin, tourTokens(t, printed))
+	setup := tourSetup(t, printed)
+	setup.Drawbridge = demo.ShellQuote(bin) // as the demo prints its own path
+	want := demo.Tour(gw, admin, setup)
 	got := parseTour(t, printed)
 	if len(got) != len(want) {
 		t.Fatalf("the demo printed %d steps, demo.Tour has %d:\n%s", len(got), len(want), printed)
@@ -54,7 +69,13 @@ func TestTour(t *testing.T) {
 				t.Fatalf("printed step %d disagrees with demo.Tour:\nprinted: $ %s\n         -> %d %s\nTour:    $ %s\n         -> %d %s",
 					i+1, p.cmd, p.status, p.reason, step.Cmd, step.Status, step.Reason)
 			}
-			status, body := runStep(t, filepath.Join(dir, fmt.Sprintf("body%d", i+1)), p.cmd)
+			var status int
+			var body string
+			if strings.HasPrefix(p.cmd, "curl ") {
+				status, body = runCurl(t, filepath.Join(dir, fmt.Sprintf("body%d", i+1)), p.cmd)
+			} else {
+				status, body = runClient(t, setup.Drawbridge, p.cmd)
+			}
 			if status != p.status {
 				t.Errorf("$ %s\nstatus %d, the tour promises %d; body:\n%s", p.cmd, status, p.status, body)
 			}
@@ -67,15 +88,39 @@ func TestTour(t *testing.T) {
 		})
 	}
 
-	cancel()
+	// Ctrl-C: a graceful stop that removes the demo's directory, keys
+	// and all.
+	if err := demoCmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case code := <-done:
+		stopped = true
 		if code != cli.ExitOK {
-			t.Errorf("demo exit code after cancel = %d, want %d (graceful shutdown)\nstderr:\n%s", code, cli.ExitOK, stderr)
+			t.Errorf("demo exit code after Ctrl-C = %d, want %d (graceful shutdown)\nstderr:\n%s", code, cli.ExitOK, stderr)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatalf("demo did not stop within 10s of cancel\nstderr:\n%s", stderr)
+		t.Fatalf("demo did not stop within 10s of Ctrl-C\nstderr:\n%s", stderr)
 	}
+	if _, err := os.Stat(setup.Dir); !os.IsNotExist(err) {
+		t.Errorf("the demo left %s behind (%v)", setup.Dir, err)
+	}
+}
+
+// buildDrawbridge builds the command into a temporary directory: the tour
+// prints the binary's path for 'drawbridge client' steps.
+func buildDrawbridge(t *testing.T) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("!!! SKIPPING the demo tour test: the go command is not in PATH to build drawbridge !!!")
+	}
+	bin := filepath.Join(t.TempDir(), "drawbridge")
+	out, err := exec.Command(goTool, "build", "-o", bin, "github.com/drawbridge-gw/drawbridge/cmd/drawbridge").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // waitForTour waits until the demo has printed its whole tour.
@@ -118,17 +163,25 @@ func tourAddrs(t *testing.T, printed string) (gw, admin string) {
 	return m[1], a[1]
 }
 
-// tourTokens reads the tokens the demo minted, which the tour prints.
-func tourTokens(t *testing.T, printed string) demo.Tokens {
+// tourSetup reads the tokens and the directory the demo made, which the
+// tour prints.
+func tourSetup(t *testing.T, printed string) demo.Setup {
 	t.Helper()
 	get := func(name string) string {
 		m := regexp.MustCompile(`(?m)^  ` + name + `=(\S+)$`).FindStringSubmatch(printed)
 		if m == nil {
-			t.Fatalf("the tour does not print the %s token:\n%s", name, printed)
+			t.Fatalf("the tour does not print %s:\n%s", name, printed)
 		}
 		return m[1]
 	}
-	return demo.Tokens{Alice: get("ALICE"), Expired: get("EXPIRED"), Forged: get("FORGED"), None: get("NONE")}
+	return demo.Setup{
+		Tokens: demo.Tokens{Alice: get("ALICE"), Expired: get("EXPIRED"), Forged: get("FORGED"), None: get("NONE")},
+		App: demo.AppTokens{
+			Valid: get("APP_TOKEN"), Expired: get("APP_EXPIRED"), Kiosk: get("KIOSK_TOKEN"),
+			Revoked: get("REVOKED_TOKEN"), OldVersion: get("OLD_VERSION_TOKEN"),
+		},
+		Dir: get("DEMO_DIR"),
+	}
 }
 
 type printedStep struct {
@@ -161,9 +214,9 @@ func parseTour(t *testing.T, printed string) []printedStep {
 	return steps
 }
 
-// runStep runs a tour command as a reader would paste it, with curl told
+// runCurl runs a curl command as a reader would paste it, with curl told
 // to write the body to file and the status to stdout.
-func runStep(t *testing.T, file, cmd string) (int, string) {
+func runCurl(t *testing.T, file, cmd string) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
@@ -183,6 +236,36 @@ func runStep(t *testing.T, file, cmd string) (int, string) {
 		t.Fatal(err)
 	}
 	return status, string(body)
+}
+
+// runClient runs a 'drawbridge client' command as a reader would paste
+// it. It prints the status line, then the body; it exits 0 on 2xx and 1
+// otherwise.
+func runClient(t *testing.T, bin, cmd string) (int, string) {
+	t.Helper()
+	if !strings.HasPrefix(cmd, bin+" client ") {
+		t.Fatalf("$ %s\nis neither curl nor %s client", cmd, bin)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	c := exec.CommandContext(ctx, "sh", "-c", cmd)
+	var errOut bytes.Buffer
+	c.Stderr = &errOut
+	out, err := c.Output()
+	code := c.ProcessState.ExitCode()
+	if err != nil && code != cli.ExitRefused {
+		t.Fatalf("$ %s\n%v\n%s", cmd, err, errOut.Bytes())
+	}
+	line, body, _ := strings.Cut(string(out), "\n")
+	code3, _, _ := strings.Cut(line, " ")
+	status, err := strconv.Atoi(code3)
+	if err != nil {
+		t.Fatalf("$ %s\nprinted %q, want a status line first\n%s", cmd, out, errOut.Bytes())
+	}
+	if (code == cli.ExitOK) != (status/100 == 2) {
+		t.Errorf("$ %s\nexit code %d with status %d", cmd, code, status)
+	}
+	return status, body
 }
 
 // problemReason returns the "reason" of a problem+json body, or "".
