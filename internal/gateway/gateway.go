@@ -127,7 +127,7 @@ func New(o Options) *Gateway {
 		o.Durable = memory.NewDurable()
 	}
 	return &Gateway{
-		hot:        o.Hot,
+		hot:        watchHot(o.Hot, o.Logger), // logs outages once (hot_health.go)
 		durable:    o.Durable,
 		log:        o.Logger,
 		decisions:  o.DecisionLog,

@@ -70,7 +70,10 @@ func (c *Controls) Refresh(ctx context.Context) error {
 	defer cancel()
 	gen, err := c.src.Generation(ctx)
 	if err == nil && gen == c.cur.Load().Generation {
-		c.failures.Store(0)
+		// The store is back, and usually nothing changed meanwhile: the
+		// recovery must be logged on this path too, not only when the
+		// generation moved during the outage.
+		c.recovered()
 		return nil
 	}
 	var snap store.Snapshot
@@ -84,11 +87,17 @@ func (c *Controls) Refresh(ctx context.Context) error {
 		}
 		return err
 	}
+	c.recovered()
+	c.cur.Store(&snap)
+	return nil
+}
+
+// recovered ends an outage: it logs once that the store is readable
+// again, if reading it had failed.
+func (c *Controls) recovered() {
 	if c.failures.Swap(0) > 0 {
 		c.log.Info("run-time controls readable again")
 	}
-	c.cur.Store(&snap)
-	return nil
 }
 
 // Snapshot returns the controls in force.
