@@ -1,23 +1,37 @@
 package gateway
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"log/slog"
 	"testing"
 	"time"
 )
 
 func TestDecisionLineIsJSON(t *testing.T) {
-	d := decisionLine{
-		time: time.Date(2026, 11, 27, 1, 2, 3, 4, time.UTC), decision: "deny", route: "api", layer: "jwt",
-		reason: "jwt.expired", method: "GET", path: "/api/x", clientIP: "192.0.2.1", requestID: "abc",
-		latencyUS: 42, cause: "token: \"exp\" in the past\n\x01\xff<tab>\t\\",
+	var out bytes.Buffer
+	h := NewDecisionHandler(&out, nil)
+	rec := slog.NewRecord(time.Date(2026, 11, 27, 1, 2, 3, 4, time.UTC), slog.LevelInfo, "decision", 0)
+	rec.AddAttrs(slog.String("decision", "deny"), slog.String("route", "api"), slog.String("layer", "jwt"),
+		slog.String("reason", "jwt.expired"), slog.String("method", "GET"), slog.String("path", "/api/x"),
+		slog.String("client_ip", "192.0.2.1"), slog.String("request_id", "abc"), slog.Int64("latency_us", 42),
+		slog.String("empty", ""), slog.String("cause", "token: \"exp\" in the past\n\x01\xff<tab>\t\\"))
+	if err := h.WithAttrs([]slog.Attr{slog.String("node", "n1")}).Handle(context.Background(), rec); err != nil {
+		t.Fatal(err)
 	}
 	var got map[string]any
-	if err := json.Unmarshal(d.appendJSON(nil), &got); err != nil {
-		t.Fatalf("%s: %v", d.appendJSON(nil), err)
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("%s: %v", out.String(), err)
+	}
+	if _, ok := got["empty"]; ok {
+		t.Error("empty attribute written")
+	}
+	if got["node"] != "n1" {
+		t.Errorf("WithAttrs lost: %s", out.String())
 	}
 	want := map[string]any{
-		"time": "2026-11-27T01:02:03.000000004Z", "level": "INFO", "msg": "decision", "decision": "deny",
+		"time": "2026-11-27T01:02:03.000000Z", "level": "INFO", "msg": "decision", "decision": "deny",
 		"route": "api", "layer": "jwt", "reason": "jwt.expired", "method": "GET", "path": "/api/x",
 		"client_ip": "192.0.2.1", "request_id": "abc", "latency_us": float64(42),
 		"cause": "token: \"exp\" in the past\n\x01\ufffd<tab>\t\\",

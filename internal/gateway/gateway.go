@@ -60,8 +60,8 @@ type Options struct {
 	// DecisionLog is nil. If nil, logs are discarded.
 	Logger *slog.Logger
 	// DecisionLog receives one JSON line per request (one Write per
-	// line). It should not block: see AsyncWriter. If nil, decisions go
-	// to Logger.
+	// line, see DecisionHandler). It should not block: see AsyncWriter.
+	// If nil, decisions go to Logger's handler.
 	DecisionLog io.Writer
 	// Metrics records decisions. If nil, a private registry is used.
 	Metrics *Metrics
@@ -77,7 +77,7 @@ type Options struct {
 // Gateway is the HTTP handler at the heart of drawbridge.
 type Gateway struct {
 	log        *slog.Logger
-	decisions  io.Writer
+	decisions  slog.Handler
 	hot        store.Hot
 	durable    store.Durable
 	attest     attestState
@@ -130,12 +130,19 @@ func New(o Options) *Gateway {
 		hot:        watchHot(o.Hot, o.Logger), // logs outages once (hot_health.go)
 		durable:    o.Durable,
 		log:        o.Logger,
-		decisions:  o.DecisionLog,
+		decisions:  decisionHandler(o),
 		metrics:    o.Metrics,
 		now:        o.Now,
 		errorLog:   slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
 		bufferPool: upstream.NewBufferPool(),
 	}
+}
+
+func decisionHandler(o Options) slog.Handler {
+	if o.DecisionLog != nil {
+		return NewDecisionHandler(o.DecisionLog, nil)
+	}
+	return o.Logger.Handler()
 }
 
 // Metrics returns the gateway's metrics.
@@ -520,19 +527,13 @@ func (g *Gateway) finish(s *Scope, c *compiled, m *routeMetrics, decision string
 		// only ever sees the reason code.
 		cause = s.cause.Error()
 	}
-	if g.decisions != nil {
-		d := decisionLine{
-			time: s.Start, decision: decision, route: s.RouteName, layer: s.layer, reason: s.reason,
-			method: r.Method, path: s.Path, clientIP: s.clientIP(), requestID: s.RequestID,
-			latencyUS: elapsed.Microseconds(), cause: cause,
-		}
-		bp := lineBufs.Get().(*[]byte)
-		*bp = d.appendJSON((*bp)[:0])
-		_, _ = g.decisions.Write(*bp)
-		lineBufs.Put(bp)
+	if !g.decisions.Enabled(r.Context(), slog.LevelInfo) {
 		return
 	}
-	attrs := [11]slog.Attr{
+	// A record handed straight to the handler: slog.Logger would also look
+	// up the caller's program counter, which no decision line shows.
+	rec := slog.NewRecord(s.Start, slog.LevelInfo, "decision", 0)
+	rec.AddAttrs(
 		slog.String("decision", decision),
 		slog.String("route", s.RouteName),
 		slog.String("layer", s.layer),
@@ -542,13 +543,11 @@ func (g *Gateway) finish(s *Scope, c *compiled, m *routeMetrics, decision string
 		slog.String("client_ip", s.clientIP()),
 		slog.String("request_id", s.RequestID),
 		slog.Int64("latency_us", elapsed.Microseconds()),
-	}
-	n := 9
+	)
 	if cause != "" {
-		attrs[n] = slog.String("cause", cause)
-		n++
+		rec.AddAttrs(slog.String("cause", cause))
 	}
-	g.log.LogAttrs(r.Context(), slog.LevelInfo, "decision", attrs[:n]...)
+	_ = g.decisions.Handle(r.Context(), rec)
 }
 
 func newRequestID() string {
