@@ -60,3 +60,47 @@ func FuzzAppendJSONString(f *testing.F) {
 		}
 	})
 }
+
+// The gateway writes decisions without building a record; the line must
+// be the one Handle writes for the record it stands for.
+func TestWriteDecisionMatchesHandle(t *testing.T) {
+	at := time.Date(2026, 11, 27, 1, 2, 3, 4000, time.UTC)
+	for _, d := range []decisionLine{
+		{time: at, decision: "allow", route: "api", method: "GET", path: "/api/x", clientIP: "192.0.2.1", requestID: "abc", latencyMicros: 7},
+		{time: at, decision: "deny", route: "api", layer: "jwt", reason: "jwt.expired", method: "POST", path: "/api/\"x\"",
+			clientIP: "2001:db8::1", requestID: "def", latencyMicros: 1234, cause: "token: exp\n\xff"},
+		{time: at, decision: "deny", layer: "route", reason: "route.not_found", method: "GET", path: "/", latencyMicros: 0},
+	} {
+		var viaHandle, direct bytes.Buffer
+		h1 := NewDecisionHandler(&viaHandle, nil).WithAttrs([]slog.Attr{slog.String("node", "n1")})
+		rec := slog.NewRecord(d.time, slog.LevelInfo, "decision", 0)
+		rec.AddAttrs(slog.String("decision", d.decision), slog.String("route", d.route), slog.String("layer", d.layer),
+			slog.String("reason", d.reason), slog.String("method", d.method), slog.String("path", d.path),
+			slog.String("client_ip", d.clientIP), slog.String("request_id", d.requestID),
+			slog.Int64("latency_us", d.latencyMicros), slog.String("cause", d.cause))
+		if err := h1.Handle(context.Background(), rec); err != nil {
+			t.Fatal(err)
+		}
+		h2 := NewDecisionHandler(&direct, nil).WithAttrs([]slog.Attr{slog.String("node", "n1")}).(*DecisionHandler)
+		if err := h2.writeDecision(&d); err != nil {
+			t.Fatal(err)
+		}
+		if viaHandle.String() != direct.String() {
+			t.Errorf("direct line differs:\n got %s\nwant %s", direct.String(), viaHandle.String())
+		}
+	}
+}
+
+func BenchmarkDecisionLine(b *testing.B) {
+	h := NewDecisionHandler(discard{}, nil)
+	d := decisionLine{time: time.Now(), decision: "allow", route: "api", method: "GET", path: "/api/products",
+		clientIP: "127.0.0.1", requestID: "9ac7075746efac760f29e6d576eb5266", latencyMicros: 883}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = h.writeDecision(&d)
+	}
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }

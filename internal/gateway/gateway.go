@@ -364,6 +364,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.layer = ""
 	s.forwarding = true
+	s.w = w
 	rt.proxy.rp.ServeHTTP(w, r.WithContext(withScope(r.Context(), s)))
 	g.finish(s, c, rt.metrics, "allow")
 }
@@ -528,6 +529,14 @@ func (g *Gateway) finish(s *Scope, c *compiled, m *routeMetrics, decision string
 		cause = s.cause.Error()
 	}
 	if !g.decisions.Enabled(r.Context(), slog.LevelInfo) {
+		return
+	}
+	if dh, ok := g.decisions.(*DecisionHandler); ok {
+		_ = dh.writeDecision(&decisionLine{
+			time: s.Start, decision: decision, route: s.RouteName, layer: s.layer,
+			reason: s.reason, method: r.Method, path: s.Path, clientIP: s.clientIP(),
+			requestID: s.RequestID, latencyMicros: elapsed.Microseconds(), cause: cause,
+		})
 		return
 	}
 	// A record handed straight to the handler: slog.Logger would also look

@@ -93,15 +93,20 @@ func (l *connLimiter) release(ip netip.Addr) {
 // next head and arms read_header_timeout only once it can peek at them. The
 // framing guard holds a head back until it is complete, so that peek returns
 // only when the whole head is in: a slowloris client on a keep-alive
-// connection would be bounded by idle_timeout instead. awaitHead restores
-// net/http's rule one layer down, where the first byte is seen.
+// connection would be bounded by idle_timeout instead. The guard reports a
+// held, incomplete head (httpwire.Conn.OnHeadPending); if the connection is
+// idle between requests, headPending arms read_header_timeout then, once per
+// head. A head that arrives whole costs nothing: net/http arms its own
+// deadline as it reads it.
 type limitedConn struct {
 	net.Conn
 	closed  atomic.Bool
 	release func()
-	// headTimeout, when not zero, is the read_header_timeout to arm on the
-	// next read that returns bytes: the connection is idle, waiting for a
-	// request head.
+	// headTimeout, when not zero, is the read_header_timeout to arm when
+	// the guard holds an incomplete head: the connection is idle, waiting
+	// for a request head. It is set when the connection goes idle and
+	// cleared when a request becomes active, so that it never replaces the
+	// deadlines net/http sets while a request is handled.
 	headTimeout atomic.Int64
 }
 
@@ -113,21 +118,17 @@ func (c *limitedConn) Close() error {
 	return err
 }
 
-// Read arms the head deadline when the first bytes after an idle period
-// arrive (see awaitHead).
-func (c *limitedConn) Read(b []byte) (int, error) {
-	n, err := c.Conn.Read(b)
-	if n > 0 && c.headTimeout.Load() != 0 {
-		if d := time.Duration(c.headTimeout.Swap(0)); d > 0 {
-			_ = c.Conn.SetReadDeadline(time.Now().Add(d))
-		}
+// headPending arms the head deadline if the connection is idle between
+// requests (see awaitHead).
+func (c *limitedConn) headPending() {
+	if d := time.Duration(c.headTimeout.Swap(0)); d > 0 {
+		_ = c.Conn.SetReadDeadline(time.Now().Add(d))
 	}
-	return n, err
 }
 
-// awaitHead makes the next bytes read start a read deadline of d: the head
-// of the next request must be complete d after its first byte. net/http
-// replaces the deadline once the head is complete.
+// awaitHead makes an incomplete head held by the guard start a read
+// deadline of d (0: no longer idle). net/http replaces the deadline once
+// the head is complete.
 func (c *limitedConn) awaitHead(d time.Duration) { c.headTimeout.Store(int64(d)) }
 
 // limitedConnOf finds the *limitedConn under a connection net/http serves:

@@ -191,6 +191,7 @@ func (p *upstreamProxy) rewrite(pr *httputil.ProxyRequest) {
 	h["X-Forwarded-Proto"] = v[2:3:3]
 	h["X-Forwarded-Host"] = v[3:4:4]
 	h["X-Request-Id"] = v[4:5:5]
+	s.requestIDValue = v[4:5:5]
 	for _, name := range s.upstreamStrip {
 		delete(h, name)
 	}
@@ -223,10 +224,17 @@ func modifyResponse(resp *http.Response) error {
 	if s == nil {
 		return nil
 	}
+	// The fields the gateway sets go straight into the client response's
+	// header, whose values ReverseProxy would otherwise copy one by one;
+	// the upstream's own copies are dropped, so that ours replace them.
+	// This runs after any 1xx response, whose fields ReverseProxy clears.
+	wh := s.w.Header()
 	for k, vs := range s.responseHeader {
-		resp.Header[k] = vs
+		delete(resp.Header, k)
+		wh[k] = vs
 	}
-	resp.Header["X-Request-Id"] = resp.Request.Header["X-Request-Id"] // set by rewrite
+	delete(resp.Header, "X-Request-Id")
+	wh["X-Request-Id"] = s.requestIDValue
 	if s.upgrade && resp.StatusCode != http.StatusSwitchingProtocols {
 		// The connection guard stops parsing after an upgrade request;
 		// when the upgrade does not happen the connection must end.

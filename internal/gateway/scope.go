@@ -64,6 +64,11 @@ type Scope struct {
 	forwarding     bool
 	body           bodyReader
 	clientIPText   string
+	// w is the client's response writer while the request is forwarded.
+	w http.ResponseWriter
+	// requestIDValue is the X-Request-Id value sent upstream, shared with
+	// the response.
+	requestIDValue []string
 }
 
 // SetUpstreamHeader sets a header the gateway vouches for on the forwarded

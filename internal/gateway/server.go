@@ -271,21 +271,35 @@ func (s *Server) admit(c net.Conn) {
 	s.conns[lc] = struct{}{}
 	s.connsMu.Unlock()
 	if s.cert.Load() == nil {
-		s.h1ln.push(s.guard.Wrap(lc))
+		s.h1ln.push(s.wrap(lc, lc))
 		return
 	}
 	go s.handshake(lc)
 }
 
+// wrap puts the framing guard over c (lc itself, or the TLS connection
+// over it).
+func (s *Server) wrap(c net.Conn, lc *limitedConn) *httpwire.Conn {
+	gc := s.guard.Wrap(c)
+	gc.OnHeadPending = lc.headPending
+	return gc
+}
+
 // connState is http.Server.ConnState for HTTP/1 connections. A connection
 // that goes idle between requests gets read_header_timeout for its next
-// head, counted from the head's first byte (limitedConn.awaitHead).
+// head if the guard has to hold that head back (limitedConn.awaitHead);
+// an active one never does.
 func (s *Server) connState(c net.Conn, st http.ConnState) {
-	if st != http.StateIdle {
+	var d time.Duration
+	switch st {
+	case http.StateIdle:
+		d = s.cfg.Limits.ReadHeaderTimeout.D()
+	case http.StateActive:
+	default:
 		return
 	}
 	if lc := limitedConnOf(c); lc != nil {
-		lc.awaitHead(s.cfg.Limits.ReadHeaderTimeout.D())
+		lc.awaitHead(d)
 	}
 }
 
@@ -307,8 +321,8 @@ func (s *Server) tlsConfig() *tls.Config {
 	}
 }
 
-func (s *Server) handshake(c net.Conn) {
-	tc := tls.Server(c, s.tlsConfig())
+func (s *Server) handshake(lc *limitedConn) {
+	tc := tls.Server(lc, s.tlsConfig())
 	_ = tc.SetDeadline(time.Now().Add(s.cfg.Limits.ReadHeaderTimeout.D()))
 	if err := tc.Handshake(); err != nil {
 		s.gw.metrics.connsRefused.WithLabelValues("tls_handshake").Inc()
@@ -326,7 +340,7 @@ func (s *Server) handshake(c net.Conn) {
 		_ = tc.Close()
 		return
 	}
-	s.h1ln.push(s.guard.Wrap(tc))
+	s.h1ln.push(s.wrap(tc, lc))
 }
 
 // Reload puts f in force: routes and policies at once, the TLS certificate

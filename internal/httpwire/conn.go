@@ -61,6 +61,14 @@ type Conn struct {
 	synth []byte // refused: what remains of the synthetic head, then io.EOF
 	err   error  // body violation: returned by every Read
 
+	// OnHeadPending, if set before the first Read, is called from Read
+	// when bytes read from the network leave a request head incomplete:
+	// the guard holds the head back, so net/http, which arms its
+	// read-header timeout only once it can peek at a head, would wait
+	// with whatever deadline it set before. The gateway arms the head
+	// deadline there. Heads that arrive whole (nearly all) never call it.
+	OnHeadPending func()
+
 	// idle receives the first bytes after a wait between requests, so
 	// that an idle keep-alive connection holds this small array rather
 	// than a pooled read buffer: ten thousand idle connections would
@@ -135,6 +143,7 @@ func (c *Conn) fill() error {
 			c.buf = *c.bufp
 			c.w = copy(c.buf, c.idle[:n])
 			c.scan()
+			c.headPending()
 			return err
 		}
 		c.bufp = c.g.getBuf()
@@ -153,8 +162,17 @@ func (c *Conn) fill() error {
 	if n > 0 {
 		c.w += n
 		c.scan()
+		c.headPending()
 	}
 	return err
+}
+
+// headPending calls OnHeadPending when a request head is held back
+// incomplete.
+func (c *Conn) headPending() {
+	if c.OnHeadPending != nil && c.mode == modeHead && c.rel < c.w {
+		c.OnHeadPending()
+	}
 }
 
 // scan runs the state machine over buf[p:w] and moves the release
