@@ -57,5 +57,5 @@ func (s *Service) ExchangeAndroid(ctx context.Context, r *AndroidRequest) (*Issu
 			return nil, err
 		}
 	}
-	return s.finish(ctx, app, &r.Request, res.Facts, spkiInstall(res.Facts.PublicKey), cd.JKT, true)
+	return s.finish(ctx, app, &r.Request, res.Facts, spkiInstall(res.Facts.PublicKey), cd.JKT, true, nil)
 }

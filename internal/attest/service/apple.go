@@ -48,7 +48,7 @@ func (s *Service) ExchangeApple(ctx context.Context, r *AppleRequest) (*Issued, 
 	if !res.Valid {
 		return nil, evidenceError(res)
 	}
-	return s.finish(ctx, app, &r.Request, res.Facts, installID(keyID), cd.JKT, true)
+	return s.finish(ctx, app, &r.Request, res.Facts, installID(keyID), cd.JKT, true, nil)
 }
 
 // AppleAssertionRequest refreshes a token with an App Attest assertion.
@@ -111,10 +111,10 @@ func (s *Service) ExchangeAppleAssertion(ctx context.Context, r *AppleAssertionR
 		return nil, storeError("storing the counter", err)
 	}
 	f := res.Facts
-	var stored struct{ Environment string }
+	var stored storedFacts
 	_ = json.Unmarshal(dev.Facts, &stored)
 	f.Environment = stored.Environment
-	return s.finish(ctx, app, &r.Request, f, install, dev.BoundKey, false)
+	return s.finish(ctx, app, &r.Request, f, install, dev.BoundKey, false, stored.SigningKey)
 }
 
 // platformApple is Facts.Platform of App Attest evidence.

@@ -40,6 +40,11 @@ func TestAppleExchangeAndAssertion(t *testing.T) {
 		if c["sub"] != iss.InstallID || cnf(c) != a.signer.jkt || c["ver"] != "2.3.2" || c["env"] != "production" {
 			t.Errorf("assertion %d token claims %v", counter, c)
 		}
+		// The refresh sent no signing_key; the token still carries K's
+		// public key, remembered at attestation, for HTTP signatures.
+		if m, _ := c["cnf"].(map[string]any); m["jwk"] == nil {
+			t.Errorf("assertion %d token has no cnf.jwk: %v", counter, c)
+		}
 	}
 	// A replayed counter is refused with the format's reason.
 	_, err = f.svc.ExchangeAppleAssertion(context.Background(), f.assertion(appIOS, a.att, a.signer, 5, "2.3.2"))

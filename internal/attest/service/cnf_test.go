@@ -25,18 +25,21 @@ func TestBoundJWK(t *testing.T) {
 	otherSPKI, _ := x509.MarshalPKIXPublicKey(&other.PublicKey)
 	for _, tc := range []struct {
 		name string
-		r    Request
-		f    attest.Facts
-		want bool
+		r     Request
+		f     attest.Facts
+		known json.RawMessage
+		want  bool
 	}{
-		{"signing_key", Request{SigningKey: withExtras}, attest.Facts{}, true},
-		{"the attested key (Android)", Request{}, attest.Facts{PublicKey: spki}, true},
-		{"an attested key that is not K (App Attest)", Request{}, attest.Facts{PublicKey: otherSPKI}, false},
-		{"no key at all (a refresh without signing_key)", Request{}, attest.Facts{}, false},
-		{"a private JWK", Request{SigningKey: []byte(`{"kty":"oct","k":"AAAA"}`)}, attest.Facts{}, false},
+		{"signing_key", Request{SigningKey: withExtras}, attest.Facts{}, nil, true},
+		{"the attested key (Android)", Request{}, attest.Facts{PublicKey: spki}, nil, true},
+		{"an attested key that is not K (App Attest)", Request{}, attest.Facts{PublicKey: otherSPKI}, nil, false},
+		{"no key at all (a refresh without signing_key)", Request{}, attest.Facts{}, nil, false},
+		{"a private JWK", Request{SigningKey: []byte(`{"kty":"oct","k":"AAAA"}`)}, attest.Facts{}, nil, false},
+		{"remembered at registration (App Attest refresh)", Request{}, attest.Facts{PublicKey: otherSPKI}, withExtras, true},
+		{"remembered, but another key", Request{}, attest.Facts{}, json.RawMessage(mustJWK(t, &other.PublicKey)), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := boundJWK(&tc.r, tc.f, jkt)
+			got := boundJWK(&tc.r, tc.f, jkt, tc.known)
 			if (got != nil) != tc.want {
 				t.Fatalf("boundJWK = %s, want a key: %v", got, tc.want)
 			}
@@ -56,4 +59,17 @@ func TestBoundJWK(t *testing.T) {
 			}
 		})
 	}
+}
+
+func mustJWK(t *testing.T, pub any) []byte {
+	t.Helper()
+	k, err := token.NewKey(pub, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := k.PublicJWK()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -46,5 +46,5 @@ func (s *Service) ExchangeDev(ctx context.Context, r *DevRequest) (*Issued, erro
 	if !res.Valid {
 		return nil, evidenceError(res)
 	}
-	return s.finish(ctx, app, &r.Request, res.Facts, spkiInstall(res.Facts.PublicKey), cd.JKT, true)
+	return s.finish(ctx, app, &r.Request, res.Facts, spkiInstall(res.Facts.PublicKey), cd.JKT, true, nil)
 }

@@ -75,7 +75,11 @@ func validVersionText(v string) bool {
 // numbering (Android's versionCode, Apple's CFBundleVersion) that the
 // platform policies check themselves (android.min_version_code); it is
 // kept in the device's facts.
-func (s *Service) finish(ctx context.Context, app *App, r *Request, f attest.Facts, install, jkt string, register bool) (*Issued, error) {
+//
+// known is the request-signing key's public JWK remembered from the
+// install's registration (nil on a first attestation): a refresh that does
+// not send signing_key again still gets a token that carries the key.
+func (s *Service) finish(ctx context.Context, app *App, r *Request, f attest.Facts, install, jkt string, register bool, known json.RawMessage) (*Issued, error) {
 	if f.Environment == "" {
 		f.Environment = "production"
 	}
@@ -90,14 +94,15 @@ func (s *Service) finish(ctx context.Context, app *App, r *Request, f attest.Fac
 		return nil, fail(ReasonDeviceRevoked, "install %s", install)
 	}
 	now := s.o.Now()
+	jwk := boundJWK(r, f, jkt, known)
 	if register {
-		if err := s.register(ctx, app, f, install, jkt, now); err != nil {
+		if err := s.register(ctx, app, f, jwk, install, jkt, now); err != nil {
 			return nil, err
 		}
 	}
 	c := Claims{
 		Subject: install, App: app.ID, Version: ver, Platform: f.Platform,
-		Environment: f.Environment, Cnf: Confirmation{JKT: jkt, JWK: boundJWK(r, f, jkt)},
+		Environment: f.Environment, Cnf: Confirmation{JKT: jkt, JWK: jwk},
 	}
 	if r.Authorization != "" {
 		c.AuthHash = AuthHash(r.Authorization)
@@ -113,14 +118,22 @@ func (s *Service) finish(ctx context.Context, app *App, r *Request, f attest.Fac
 	return &Issued{Token: tok, ExpiresIn: ttl, InstallID: install, Facts: f}, nil
 }
 
+// storedFacts is what the device registry keeps as a device's facts: what
+// the verifier found, and the public JWK of the request-signing key the
+// attestation bound, when the exchange carried it, for later refreshes.
+type storedFacts struct {
+	attest.Facts
+	SigningKey json.RawMessage `json:"signing_key,omitempty"`
+}
+
 // register records a newly attested key. A key registered before (an
 // Android app re-attesting its key with a new challenge) keeps its
 // registration, and must come from the same platform and bind the same
 // signing key: an App Attest key's later assertions are bound to the key
 // stored at its first attestation, and the registry cannot rebind it.
 // A revoked key stays revoked.
-func (s *Service) register(ctx context.Context, app *App, f attest.Facts, install, jkt string, now time.Time) error {
-	facts, err := json.Marshal(f)
+func (s *Service) register(ctx context.Context, app *App, f attest.Facts, jwk json.RawMessage, install, jkt string, now time.Time) error {
+	facts, err := json.Marshal(storedFacts{Facts: f, SigningKey: jwk})
 	if err != nil {
 		return err
 	}

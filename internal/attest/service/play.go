@@ -50,5 +50,5 @@ func (s *Service) ExchangePlay(ctx context.Context, r *PlayRequest) (*Issued, er
 	}
 	f := res.Facts
 	f.PublicKey = spki
-	return s.finish(ctx, app, &r.Request, f, spkiInstall(spki), cd.JKT, true)
+	return s.finish(ctx, app, &r.Request, f, spkiInstall(spki), cd.JKT, true, nil)
 }
