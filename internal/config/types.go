@@ -136,6 +136,12 @@ type Limits struct {
 	// ShutdownTimeout is how long in-flight requests may take to finish
 	// after a shutdown signal. Default: 30s.
 	ShutdownTimeout Duration `yaml:"shutdown_timeout" jsonschema:"default=30s"`
+	// ShutdownDelay is how long the gateway keeps serving after a shutdown
+	// signal with /readyz answering 503 and keep-alive off, before it
+	// closes its listener: the time a load balancer needs to see it is not
+	// ready and stop sending it new connections (its health-check interval
+	// times its failure threshold). Default: 0, close at once.
+	ShutdownDelay Duration `yaml:"shutdown_delay"`
 }
 
 // Log configures the decision log: one JSON line per request saying which

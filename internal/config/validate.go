@@ -139,6 +139,9 @@ func (l *Limits) validate(v *validator) {
 			v.add(p.field, "must be greater than zero")
 		}
 	}
+	if l.ShutdownDelay < 0 {
+		v.add("limits.shutdown_delay", "must not be negative (0 means close at once)")
+	}
 	if l.MaxConnectionsPerIP < 0 {
 		v.add("limits.max_connections_per_ip", "must not be negative (0 means no per-address cap)")
 	}

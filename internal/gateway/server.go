@@ -171,6 +171,14 @@ func (s *Server) Serve(ctx context.Context) error {
 
 func (s *Server) shutdown() {
 	s.ready.Store(false)
+	if d := s.cfg.Limits.ShutdownDelay.D(); d > 0 {
+		// Still serving, but not ready: load balancers take the node out
+		// of rotation, and keep-alive connections close after their next
+		// response, so that clients reconnect elsewhere.
+		s.log.Info("shutdown: not ready; serving on before closing the listener", "delay", d.String())
+		s.h1.SetKeepAlivesEnabled(false)
+		time.Sleep(d)
+	}
 	s.closed.Store(true)
 	s.log.Info("shutting down", "timeout", s.cfg.Limits.ShutdownTimeout.D().String())
 	_ = s.ln.Close()

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -228,5 +229,63 @@ func checkCutOff(t *testing.T, e *env, results <-chan inflightResult) {
 		t.Logf("request ended %v after shutdown began: status %d err %v", time.Since(start), r.status, r.err)
 	case <-time.After(3 * time.Second):
 		t.Fatal("request still open 3s after shutdown began (shutdown_timeout 300ms)")
+	}
+}
+
+// With shutdown_delay the gateway says it is not ready but keeps serving,
+// telling keep-alive clients to go, and closes its listener only after
+// the delay.
+func TestShutdownDelay(t *testing.T) {
+	up := newSlowUpstream(t, time.Millisecond)
+	yaml := strings.Replace(shutdownYAML, "  shutdown_timeout:", "  shutdown_delay: 700ms\n  shutdown_timeout:", 1)
+	e := startEnv(t, yaml, func(e *env) {
+		e.vars["UPSTREAM"] = up.URL
+		e.vars["SHUTDOWN_TIMEOUT"] = "5s"
+	})
+	client := &http.Client{Timeout: 5 * time.Second}
+	shutdownAt := time.Now()
+	stopped := stopAsync(e)
+
+	// Not ready at once...
+	deadline := time.Now().Add(time.Second)
+	for {
+		resp, err := client.Get(e.admin + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("/readyz still 200 a second after shutdown began")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// ...while requests on new connections are still served, each told to
+	// close its connection.
+	resp, err := client.Get(e.base + "/api/x")
+	if err != nil {
+		t.Fatalf("request during shutdown_delay: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !resp.Close {
+		t.Errorf("during shutdown_delay: status %d, Connection: close %v; want 200 and close", resp.StatusCode, resp.Close)
+	}
+	if since := time.Since(shutdownAt); since >= 700*time.Millisecond {
+		t.Fatalf("test too slow to observe the delay (%v)", since)
+	}
+	// After the delay the listener closes.
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return")
+	}
+	if since := time.Since(shutdownAt); since < 700*time.Millisecond {
+		t.Errorf("stopped %v after shutdown began, before shutdown_delay", since)
+	}
+	if c, err := net.DialTimeout("tcp", e.addr, time.Second); err == nil {
+		c.Close()
+		t.Error("listener still open after shutdown")
 	}
 }
