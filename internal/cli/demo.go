@@ -99,8 +99,10 @@ func runDemo(ctx context.Context, cmd *cobra.Command, listen, adminListen string
 	if err != nil {
 		return fmt.Errorf("demo config: %w", err)
 	}
+	decisionLog := "stderr"
 	if quiet {
 		f.Config.Log.Output = os.DevNull
+		decisionLog = ""
 	}
 	out := cmd.OutOrStdout()
 	// The attestation tokens come from the gateway itself, so they are
@@ -122,7 +124,7 @@ func runDemo(ctx context.Context, cmd *cobra.Command, listen, adminListen string
 					cancel(fmt.Errorf("demo: preparing app attestation: %w", err))
 					return
 				}
-				setup := demo.Setup{Tokens: tokens, App: app, Dir: dir, Drawbridge: selfCommand()}
+				setup := demo.Setup{Tokens: tokens, App: app, Dir: dir, Drawbridge: selfCommand(), DecisionLog: decisionLog}
 				demo.PrintTour(out, gw, admin, setup, demo.Tour(gw, admin, setup))
 			})
 		},

@@ -15,6 +15,7 @@ import (
 	"github.com/drawbridge-gw/drawbridge/internal/config"
 	"github.com/drawbridge-gw/drawbridge/internal/gateway"
 	"github.com/drawbridge-gw/drawbridge/internal/state"
+	"github.com/drawbridge-gw/drawbridge/internal/store/redis"
 )
 
 func newServeCmd() *cobra.Command {
@@ -74,6 +75,7 @@ func runGateway(ctx context.Context, f *config.File, o runOptions) error {
 		fmt.Fprintln(o.stderr, err)
 		return silentError{ExitRefused}
 	}
+	redis.SetLogger(logger)
 	stores, err := state.Open(ctx, f.Config.State)
 	if err != nil {
 		return err

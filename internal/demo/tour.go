@@ -45,6 +45,8 @@ type Setup struct {
 	// Drawbridge is the command that runs drawbridge: the path of the
 	// binary the demo runs from, or "go run ./cmd/drawbridge".
 	Drawbridge string
+	// DecisionLog says where the decision log goes ("stderr"; empty: off).
+	DecisionLog string
 }
 
 // Tour returns the tour's steps for a gateway at gw (host:port) with its
@@ -187,7 +189,11 @@ func Tour(gw, admin string, s Setup) []Step {
 func PrintTour(w io.Writer, gw, admin string, s Setup, steps []Step) {
 	tok, at := s.Tokens, s.App
 	fmt.Fprintf(w, "drawbridge demo: the gateway listens on http://%s, in front of a small shop API.\n", gw)
-	fmt.Fprintf(w, "Metrics, health and readiness: http://%s/metrics, /healthz, /readyz. Decision log: stderr.\n\n", admin)
+	fmt.Fprintf(w, "Metrics, health and readiness: http://%s/metrics, /healthz, /readyz.", admin)
+	if s.DecisionLog != "" {
+		fmt.Fprintf(w, " Decision log: %s.", s.DecisionLog)
+	}
+	fmt.Fprintf(w, "\n\n")
 	fmt.Fprintf(w, "Access tokens minted at start by the demo's identity issuer %s (its EdDSA key\n", Issuer)
 	fmt.Fprintf(w, "was made at start and lives only in memory; the gateway has its public JWKS):\n")
 	fmt.Fprintf(w, "  ALICE=%s\n  EXPIRED=%s\n  FORGED=%s\n  NONE=%s\n\n", tok.Alice, tok.Expired, tok.Forged, tok.None)

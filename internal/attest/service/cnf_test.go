@@ -24,7 +24,7 @@ func TestBoundJWK(t *testing.T) {
 	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	otherSPKI, _ := x509.MarshalPKIXPublicKey(&other.PublicKey)
 	for _, tc := range []struct {
-		name string
+		name  string
 		r     Request
 		f     attest.Facts
 		known json.RawMessage
