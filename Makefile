@@ -32,3 +32,5 @@ bench:
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get install -y wrk >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y wrk >/dev/null)) || echo "wrk not installed: using the Go load generator"; }
 	$(GO) run ./bench $(BENCHFLAGS)
 	$(GO) run ./bench verifiers
+	@echo "memory limiter: heap per tracked key with one million keys"
+	$(GO) test ./internal/ratelimit -run '^$$' -bench MemoryMillionKeys -benchtime 1x
