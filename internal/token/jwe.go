@@ -275,18 +275,18 @@ func keyMaterial(k *Key) any {
 	return k.priv
 }
 
-// verifyCompactJWE decrypts a compact JWE (RFC 7516 §7.1) and verifies
-// the JWS inside it.
-func (v *Verifier) verifyCompactJWE(ctx context.Context, raw string, now time.Time) (*Token, error) {
+// decryptCompactJWE checks and decrypts a compact JWE (five parts, which
+// the caller has counted).
+func (v *Verifier) decryptCompactJWE(raw string) (*joseHeader, []byte, error) {
 	parts := strings.Split(raw, ".")
 	if parts[0] == "" || parts[2] == "" || parts[3] == "" || parts[4] == "" {
-		return nil, newError(ReasonMalformed, "a JWE part is empty")
+		return nil, nil, newError(ReasonMalformed, "a JWE part is empty")
 	}
 	var hb []byte
 	for i, p := range parts {
 		b, err := decodeSegment(p)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if i == 0 {
 			hb = b
@@ -294,11 +294,21 @@ func (v *Verifier) verifyCompactJWE(ctx context.Context, raw string, now time.Ti
 	}
 	h, err := parseHeaderBytes(hb)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	plain, err := v.jwe.decrypt(h, func() (*jose.JSONWebEncryption, error) {
 		return jose.ParseEncryptedCompact(raw, v.jwe.algList, v.jwe.encList)
 	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return h, plain, nil
+}
+
+// verifyCompactJWE decrypts a compact JWE (RFC 7516 §7.1) and verifies
+// the JWS inside it.
+func (v *Verifier) verifyCompactJWE(ctx context.Context, raw string, now time.Time) (*Token, error) {
+	h, plain, err := v.decryptCompactJWE(raw)
 	if err != nil {
 		return nil, err
 	}

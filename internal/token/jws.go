@@ -75,27 +75,34 @@ func checkHeader(m map[string]any) (*joseHeader, error) {
 	return h, nil
 }
 
-// verifyCompactJWS verifies header.payload.signature (RFC 7515 §7.1).
-func (v *Verifier) verifyCompactJWS(ctx context.Context, raw string, now time.Time) (*Token, error) {
-	i := strings.IndexByte(raw, '.')
-	j := strings.LastIndexByte(raw, '.')
+// decodeCompactJWS decodes the three parts of header.payload.signature,
+// which the caller has checked to hold exactly two dots.
+func decodeCompactJWS(raw string) (header, payload, sig []byte, err error) {
+	i, j := strings.IndexByte(raw, '.'), strings.LastIndexByte(raw, '.')
 	hseg, pseg, sseg := raw[:i], raw[i+1:j], raw[j+1:]
 	if hseg == "" || pseg == "" {
 		// An empty payload is detached content, which a bearer token never
 		// is. An empty signature (JWT-01's "none", JWT-02's stripped
 		// signature) is left to the header and signature checks, which
 		// give it a more telling reason.
-		return nil, newError(ReasonMalformed, "a part is empty")
+		return nil, nil, nil, newError(ReasonMalformed, "a part is empty")
 	}
-	hb, err := decodeSegment(hseg)
-	if err != nil {
-		return nil, err
+	if header, err = decodeSegment(hseg); err != nil {
+		return nil, nil, nil, err
 	}
-	payload, err := decodeSegment(pseg)
-	if err != nil {
-		return nil, err
+	if payload, err = decodeSegment(pseg); err != nil {
+		return nil, nil, nil, err
 	}
-	sig, err := decodeSegment(sseg)
+	if sig, err = decodeSegment(sseg); err != nil {
+		return nil, nil, nil, err
+	}
+	return header, payload, sig, nil
+}
+
+// verifyCompactJWS verifies header.payload.signature (RFC 7515 §7.1).
+func (v *Verifier) verifyCompactJWS(ctx context.Context, raw string, now time.Time) (*Token, error) {
+	j := strings.LastIndexByte(raw, '.')
+	hb, payload, sig, err := decodeCompactJWS(raw)
 	if err != nil {
 		return nil, err
 	}

@@ -188,27 +188,7 @@ func (v *Verifier) rawJSONJWS(ctx context.Context, is *issuer, m map[string]any,
 }
 
 func (v *Verifier) rawCompactJWE(raw string) (*Object, error) {
-	parts := strings.Split(raw, ".")
-	if parts[0] == "" || parts[2] == "" || parts[3] == "" || parts[4] == "" {
-		return nil, newError(ReasonMalformed, "a JWE part is empty")
-	}
-	var hb []byte
-	for i, p := range parts {
-		b, err := decodeSegment(p)
-		if err != nil {
-			return nil, err
-		}
-		if i == 0 {
-			hb = b
-		}
-	}
-	h, err := parseHeaderBytes(hb)
-	if err != nil {
-		return nil, err
-	}
-	plain, err := v.jwe.decrypt(h, func() (*jose.JSONWebEncryption, error) {
-		return jose.ParseEncryptedCompact(raw, v.jwe.algList, v.jwe.encList)
-	})
+	h, plain, err := v.decryptCompactJWE(raw)
 	if err != nil {
 		return nil, err
 	}

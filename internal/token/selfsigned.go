@@ -72,20 +72,8 @@ func VerifySelfSigned(raw string, o SelfSignedOptions) (*SelfSigned, error) {
 	if strings.Count(raw, ".") != 2 {
 		return nil, newError(ReasonMalformed, "not three parts")
 	}
-	i, j := strings.IndexByte(raw, '.'), strings.LastIndexByte(raw, '.')
-	hseg, pseg, sseg := raw[:i], raw[i+1:j], raw[j+1:]
-	if hseg == "" || pseg == "" {
-		return nil, newError(ReasonMalformed, "a part is empty")
-	}
-	hb, err := decodeSegment(hseg)
-	if err != nil {
-		return nil, err
-	}
-	payload, err := decodeSegment(pseg)
-	if err != nil {
-		return nil, err
-	}
-	sig, err := decodeSegment(sseg)
+	j := strings.LastIndexByte(raw, '.')
+	hb, payload, sig, err := decodeCompactJWS(raw)
 	if err != nil {
 		return nil, err
 	}
