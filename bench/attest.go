@@ -2,11 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -48,23 +44,9 @@ func startAttestIssuer() (*service.Issuer, error) {
 			attestIssuer.err = err
 			return
 		}
-		u, err := url.Parse(benchAttestJWKSURL())
-		if err != nil {
-			attestIssuer.err = err
-			return
+		if err := serveJWKS(benchAttestJWKSURL(), "BENCH_ATTEST_JWKS_URL", attestIssuer.iss.JWKS()); err != nil {
+			attestIssuer.err = fmt.Errorf("attestation issuer: %w", err)
 		}
-		l, err := net.Listen("tcp", u.Host)
-		if err != nil {
-			attestIssuer.err = fmt.Errorf("attestation issuer: %w (set BENCH_ATTEST_JWKS_URL to a free loopback address)", err)
-			return
-		}
-		jwks := attestIssuer.iss.JWKS()
-		srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/jwk-set+json")
-			w.Header().Set("Cache-Control", "max-age=3600")
-			_, _ = w.Write(jwks)
-		})}
-		go func() { _ = srv.Serve(l) }() // serves until the harness exits
 	})
 	return attestIssuer.iss, attestIssuer.err
 }
@@ -93,32 +75,8 @@ func attestSetup(ctx context.Context, t Target) ([]Header, error) {
 		return nil, err
 	}
 	h := Header{"Attestation-Token", tok}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL+"/api/products", nil)
-		if err != nil {
-			return nil, err
-		}
-		for _, x := range append(append([]Header{}, browser...), h) {
-			req.Header.Set(x.Name, x.Value)
-		}
-		resp, err := t.Client.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return []Header{h}, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			if err == nil {
-				err = fmt.Errorf("status %d", resp.StatusCode)
-			}
-			return nil, errors.Join(errors.New("attestation row: the gateway did not accept the token within 10s"), err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
+	if err := awaitAccepted(ctx, t, "the attestation row's token", func() []Header { return []Header{h} }); err != nil {
+		return nil, err
 	}
+	return []Header{h}, nil
 }

@@ -2,11 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
-	"net/url"
 	"os"
 	"sync"
 	"time"
@@ -56,22 +52,10 @@ func startJWTIssuer() (map[string]*token.Key, error) {
 			jwtIssuer.err = err
 			return
 		}
-		u, err := url.Parse(benchJWKSURL())
-		if err != nil {
-			jwtIssuer.err = err
+		if err := serveJWKS(benchJWKSURL(), "BENCH_JWKS_URL", jwks); err != nil {
+			jwtIssuer.err = fmt.Errorf("jwt issuer: %w", err)
 			return
 		}
-		l, err := net.Listen("tcp", u.Host)
-		if err != nil {
-			jwtIssuer.err = fmt.Errorf("jwt issuer: %w (set BENCH_JWKS_URL to a free loopback address)", err)
-			return
-		}
-		srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("Cache-Control", "max-age=3600")
-			_, _ = w.Write(jwks)
-		})}
-		go func() { _ = srv.Serve(l) }() // serves until the harness exits
 		jwtIssuer.keys = keys
 	})
 	return jwtIssuer.keys, jwtIssuer.err
@@ -99,33 +83,9 @@ func jwtSetup(alg string) func(ctx context.Context, t Target) ([]Header, error) 
 			return nil, err
 		}
 		auth := Header{"Authorization", "Bearer " + tok}
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL+"/api/products", nil)
-			if err != nil {
-				return nil, err
-			}
-			for _, h := range append(append([]Header{}, browser...), auth) {
-				req.Header.Set(h.Name, h.Value)
-			}
-			resp, err := t.Client.Do(req)
-			if err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					return []Header{auth}, nil
-				}
-			}
-			if time.Now().After(deadline) {
-				if err == nil {
-					err = fmt.Errorf("status %d", resp.StatusCode)
-				}
-				return nil, errors.Join(errors.New("jwt row: the gateway did not accept the token within 10s"), err)
-			}
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(50 * time.Millisecond):
-			}
+		if err := awaitAccepted(ctx, t, "the "+alg+" jwt row's token", func() []Header { return []Header{auth} }); err != nil {
+			return nil, err
 		}
+		return []Header{auth}, nil
 	}
 }

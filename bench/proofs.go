@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -83,22 +82,9 @@ func startProofKeys() error {
 			proofKeys.err = err
 			return
 		}
-		u, err := url.Parse(benchSigJWKSURL())
-		if err != nil {
-			proofKeys.err = err
-			return
+		if err := serveJWKS(benchSigJWKSURL(), "BENCH_SIG_JWKS_URL", jwks); err != nil {
+			proofKeys.err = fmt.Errorf("signature keys: %w", err)
 		}
-		l, err := net.Listen("tcp", u.Host)
-		if err != nil {
-			proofKeys.err = fmt.Errorf("signature keys: %w (set BENCH_SIG_JWKS_URL to a free loopback address)", err)
-			return
-		}
-		srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/jwk-set+json")
-			w.Header().Set("Cache-Control", "max-age=3600")
-			_, _ = w.Write(jwks)
-		})}
-		go func() { _ = srv.Serve(l) }() // serves until the harness exits
 	})
 	return proofKeys.err
 }
@@ -255,30 +241,5 @@ func waitAccepted(ctx context.Context, t Target, kind string, fixed []Header) er
 	if err != nil {
 		return err
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-		if err != nil {
-			return err
-		}
-		for _, h := range append(append(append([]Header{}, browser...), fixed...), next()...) {
-			req.Header.Set(h.Name, h.Value)
-		}
-		resp, err := t.Client.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("status %d", resp.StatusCode)
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s row: the gateway did not accept a proof within 10s: %w", kind, err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	return awaitAccepted(ctx, t, "a "+kind+" proof", func() []Header { return append(append([]Header{}, fixed...), next()...) })
 }
