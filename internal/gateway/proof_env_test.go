@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/drawbridge-gw/drawbridge/internal/httpsig"
 	"github.com/drawbridge-gw/drawbridge/internal/store"
 	"github.com/drawbridge-gw/drawbridge/internal/store/memory"
+	"github.com/drawbridge-gw/drawbridge/internal/testenv"
 )
 
 // Helpers of the signature, dpop and apikey tests.
@@ -129,32 +129,5 @@ func send(t *testing.T, e *env, r sigRequest, extra map[string]string) *http.Res
 // Without node and npm the test skips, loudly; under CI it fails.
 func nodeModules(t *testing.T) string {
 	t.Helper()
-	missing := func(format string, args ...any) {
-		t.Helper()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf(format, args...)
-		}
-		t.Skipf("SKIP: "+format+"; gateway interop with http-message-signatures NOT checked", args...)
-	}
-	for _, tool := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			missing("%s is not installed", tool)
-		}
-	}
-	dir, err := filepath.Abs(filepath.Join("..", "httpsig", "testdata", "node"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mods := filepath.Join(dir, "node_modules")
-	if _, err := os.Stat(filepath.Join(mods, "http-message-signatures")); err == nil {
-		return mods
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "npm", "install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error", "http-message-signatures@latest")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		missing("npm install http-message-signatures@latest: %v\n%s", err, out)
-	}
-	return mods
+	return testenv.NPM(t, filepath.Join("..", "httpsig", "testdata", "node"), "http-message-signatures@latest")
 }

@@ -14,13 +14,13 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/drawbridge-gw/drawbridge/internal/httpsig"
+	"github.com/drawbridge-gw/drawbridge/internal/testenv"
 )
 
 // nodeInterop returns testdata/node with npm's http-message-signatures
@@ -28,33 +28,7 @@ import (
 // use. Without node and npm the test skips, loudly; under CI it fails.
 func nodeInterop(t *testing.T) string {
 	t.Helper()
-	missing := func(format string, args ...any) {
-		t.Helper()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf(format, args...)
-		}
-		t.Skipf("SKIP: "+format+"; interop with http-message-signatures NOT checked", args...)
-	}
-	for _, tool := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			missing("%s is not installed", tool)
-		}
-	}
-	dir, err := filepath.Abs(filepath.Join("testdata", "node"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "http-message-signatures")); err == nil {
-		return dir
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "npm", "install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error", "http-message-signatures@latest")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		missing("npm install http-message-signatures@latest: %v\n%s", err, out)
-	}
-	return dir
+	return filepath.Dir(testenv.NPM(t, filepath.Join("testdata", "node"), "http-message-signatures@latest"))
 }
 
 type nodeRequest struct {

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,44 +20,19 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/drawbridge-gw/drawbridge/internal/testenv"
 	"github.com/drawbridge-gw/drawbridge/internal/token"
 )
-
-// skipOrFail skips loudly, or fails under CI=true.
-func skipOrFail(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf("!!! SKIPPING: "+format+" !!!", args...)
-}
 
 // nodeInterop returns a directory with npm's jose@6 and paseto@4
 // installed (the git-ignored .cache/interop of the repository), installing
 // them when missing, and the interop script copied in.
 func nodeInterop(t *testing.T) string {
 	t.Helper()
-	for _, tool := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			skipOrFail(t, "%s is not installed: the npm jose interop test needs it", tool)
-		}
-	}
 	_, file, _, _ := runtime.Caller(0)
 	pkg := filepath.Dir(file)
 	dir := filepath.Join(pkg, "..", "..", ".cache", "interop")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	_, errJose := os.Stat(filepath.Join(dir, "node_modules", "jose", "package.json"))
-	_, errPaseto := os.Stat(filepath.Join(dir, "node_modules", "paseto", "package.json"))
-	if errJose != nil || errPaseto != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "npm", "install", "--no-audit", "--no-fund", "--silent", "--prefix", dir, "jose@6", "paseto@4")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			skipOrFail(t, "npm install jose@6 paseto@4 failed: %v\n%s", err, out)
-		}
-	}
+	testenv.NPM(t, dir, "jose@6", "paseto@4")
 	script, err := os.ReadFile(filepath.Join(pkg, "testdata", "interop", "interop.mjs"))
 	if err != nil {
 		t.Fatal(err)
@@ -198,10 +174,10 @@ func must[T any](v T, err error) T {
 // nested JWE (ECDH-ES+A256KW/A256GCM).
 func TestInteropPythonJoserfc(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
-		skipOrFail(t, "python3 is not installed: the joserfc interop test needs it")
+		testenv.Need(t, "python3", err)
 	}
 	if out, err := exec.Command("python3", "-c", "import joserfc").CombinedOutput(); err != nil {
-		skipOrFail(t, "the Python joserfc library is not installed: %v\n%s", err, out)
+		testenv.Need(t, "the Python joserfc library", fmt.Errorf("%v: %s", err, out))
 	}
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "testdata", "interop")
