@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -140,48 +139,11 @@ func TestConcurrentStarts(t *testing.T) {
 	}
 }
 
-// Two replicas (two pools) on one database accept each counter value once.
-func TestTwoReplicasOneCounter(t *testing.T) {
+// Two replicas (two pools) on one database accept each counter value once
+// and see each other's controls.
+func TestTwoReplicas(t *testing.T) {
 	dsn := testenv.Postgres(t)
-	a, b := open(t, dsn), open(t, dsn)
-	ctx := context.Background()
-	if err := a.RegisterDevice(ctx, storetest.Sample("app", "k")); err != nil {
-		t.Fatal(err)
-	}
-	for v := uint64(1); v <= 20; v++ {
-		var wins atomic.Int64
-		var wg sync.WaitGroup
-		for i := range 8 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				d := a
-				if i%2 == 1 {
-					d = b
-				}
-				err := d.AdvanceCounter(ctx, "app", "k", v, time.Now())
-				switch {
-				case err == nil:
-					wins.Add(1)
-				case !errors.Is(err, store.ErrCounterNotIncreased):
-					t.Error(err)
-				}
-			}()
-		}
-		wg.Wait()
-		if wins.Load() != 1 {
-			t.Fatalf("value %d: %d winners across two replicas, want 1", v, wins.Load())
-		}
-	}
-	// A change through one replica is seen by the other.
-	g, _ := b.Generation(ctx)
-	if err := a.SetVersionBlocked(ctx, "app", "1.0", true); err != nil {
-		t.Fatal(err)
-	}
-	s, err := b.Snapshot(ctx)
-	if err != nil || s.Generation <= g || len(s.BlockedVersions["app"]) != 1 {
-		t.Fatalf("the other replica's snapshot: %+v, %v", s, err)
-	}
+	storetest.TestSharedDurable(t, open(t, dsn), open(t, dsn))
 }
 
 func TestOpenErrors(t *testing.T) {

@@ -7,11 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/drawbridge-gw/drawbridge/internal/store"
 	"github.com/drawbridge-gw/drawbridge/internal/store/internal/migrate"
 	"github.com/drawbridge-gw/drawbridge/internal/store/storetest"
 )
@@ -138,39 +136,10 @@ func TestConcurrentOpens(t *testing.T) {
 }
 
 // Two handles on one file (two processes, say) still accept each counter
-// value once.
-func TestTwoHandlesOneCounter(t *testing.T) {
+// value once and see each other's controls.
+func TestTwoHandles(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db")
-	a, b := open(t, path), open(t, path)
-	ctx := context.Background()
-	if err := a.RegisterDevice(ctx, storetest.Sample("app", "k")); err != nil {
-		t.Fatal(err)
-	}
-	for v := uint64(1); v <= 20; v++ {
-		var wins atomic.Int64
-		var wg sync.WaitGroup
-		for i := range 8 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				d := a
-				if i%2 == 1 {
-					d = b
-				}
-				err := d.AdvanceCounter(ctx, "app", "k", v, time.Now())
-				switch {
-				case err == nil:
-					wins.Add(1)
-				case !errors.Is(err, store.ErrCounterNotIncreased):
-					t.Error(err)
-				}
-			}()
-		}
-		wg.Wait()
-		if wins.Load() != 1 {
-			t.Fatalf("value %d: %d winners across two handles, want 1", v, wins.Load())
-		}
-	}
+	storetest.TestSharedDurable(t, open(t, path), open(t, path))
 }
 
 func TestOpenPaths(t *testing.T) {
