@@ -237,7 +237,7 @@ func checkCutOff(t *testing.T, e *env, results <-chan inflightResult) {
 // the delay.
 func TestShutdownDelay(t *testing.T) {
 	up := newSlowUpstream(t, time.Millisecond)
-	yaml := strings.Replace(shutdownYAML, "  shutdown_timeout:", "  shutdown_delay: 700ms\n  shutdown_timeout:", 1)
+	yaml := strings.Replace(shutdownYAML, "  shutdown_timeout:", "  shutdown_delay: 1500ms\n  shutdown_timeout:", 1)
 	e := startEnv(t, yaml, func(e *env) {
 		e.vars["UPSTREAM"] = up.URL
 		e.vars["SHUTDOWN_TIMEOUT"] = "5s"
@@ -272,7 +272,7 @@ func TestShutdownDelay(t *testing.T) {
 	if resp.StatusCode != 200 || !resp.Close {
 		t.Errorf("during shutdown_delay: status %d, Connection: close %v; want 200 and close", resp.StatusCode, resp.Close)
 	}
-	if since := time.Since(shutdownAt); since >= 700*time.Millisecond {
+	if since := time.Since(shutdownAt); since >= 1500*time.Millisecond {
 		t.Fatalf("test too slow to observe the delay (%v)", since)
 	}
 	// After the delay the listener closes.
@@ -281,7 +281,7 @@ func TestShutdownDelay(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Serve did not return")
 	}
-	if since := time.Since(shutdownAt); since < 700*time.Millisecond {
+	if since := time.Since(shutdownAt); since < 1500*time.Millisecond {
 		t.Errorf("stopped %v after shutdown began, before shutdown_delay", since)
 	}
 	if c, err := net.DialTimeout("tcp", e.addr, time.Second); err == nil {
